@@ -41,6 +41,12 @@ bench-train: $(STAMP)  ## engine throughput vs a bare PyTorch loop (ratio >= 0.9
 bench-quality: $(STAMP)  ## each seed model at default hyperparameters on the full data (long on CPU)
 	$(PY) -m bnnstudy.benchmarks.quality
 
+bench-hpo: $(STAMP)  ## HPO methods on standard test functions: regret, evaluations-to-target, seconds per ask
+	$(PY) -m bnnstudy.benchmarks.hpo
+
+bench-lr: $(STAMP)  ## learning-rate controllers on CPU-sized CIFAR-10 and IMDB subsets, 3 seeds
+	$(PY) -m bnnstudy.benchmarks.lr
+
 reproduce: $(STAMP)  ## the study (PROFILE=cpu by default); for now one model per dataset with its metrics
 	$(PY) -m bnnstudy.benchmarks.quality --profile $(PROFILE)
 
