@@ -1,0 +1,105 @@
+"Edge cases of bnnstudy.space that do not belong in the notebook."
+import math, subprocess, sys
+import numpy as np
+import pytest
+from bnnstudy.space import SearchSpace, Float, Int, Choice
+
+def _space():
+    return SearchSpace(lr=Float(1e-5, 1e-3, log=True), batch_size=Int(16, 64), units=Int(50, 200),
+                       dropout=Float(0.2, 0.5), act=Choice(["relu", "tanh"]))
+
+def test_import_does_not_load_torch():
+    code = "import sys, bnnstudy.space; assert 'torch' not in sys.modules, 'torch was imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: Float(2, 1), "low < high"), (lambda: Int(5, 5), "low < high"),
+    (lambda: Int(0, 5, log=True), "low > 0"), (lambda: Float(-1, 1, log=True), "low > 0"),
+    (lambda: Float(0, math.inf), "finite"), (lambda: Int(1.0, 3), "integers"),
+    (lambda: Choice([]), "at least one"), (lambda: Choice([1, 2, 1.0]), "twice"),
+    (lambda: Choice("abc"), "list of values"), (lambda: SearchSpace(), "at least one parameter"),
+    (lambda: SearchSpace(a=[1, 2]), "Float, Int or Choice")])
+def test_bad_definitions_raise_one_clear_error(make, match):
+    with pytest.raises((ValueError, TypeError), match=match): make()
+
+def test_bools_and_numbers_are_different_choices():
+    c = Choice([True, 1, "1"])        # 1 == True in Python, but they are different choices here
+    assert not c.ordinal and c.width == 3
+    s = SearchSpace(c=c)
+    assert [d["c"] for d in s.decode(np.eye(3))] == [True, 1, "1"]
+    assert type(s.decode(np.eye(3))[0]["c"]) is bool
+
+def test_unhashable_choices_round_trip_and_key():
+    s = SearchSpace(filters=Choice([[32, 64], [64, 128]]), k=Int(1, 3))
+    cfgs = s.grid(100)
+    assert len(cfgs) == 6 and len({s.key(c) for c in cfgs}) == 6
+    assert s.decode(s.encode(cfgs)) == cfgs
+
+def test_decode_is_total_and_encode_decode_round_trips():
+    s, rng = _space(), np.random.default_rng(0)
+    X = rng.normal(0.5, 2.0, size=(300, s.dim))          # far outside the cube, too
+    cfgs = s.decode(X)
+    for c in cfgs: s.validate(c)
+    assert s.decode(s.encode(cfgs)) == cfgs
+    assert np.allclose(s.snap(X), s.encode(cfgs))
+    assert all(type(c["units"]) is int and type(c["lr"]) is float for c in cfgs)
+
+def test_int_ends_are_reachable_and_uniform():
+    s = SearchSpace(k=Int(1, 4))
+    counts = np.bincount([c["k"] for c in s.sample(4000, np.random.default_rng(0))], minlength=5)[1:]
+    assert counts.min() > 900 and counts.max() < 1100
+
+def test_designs_have_requested_sizes_and_are_seeded():
+    s = _space()
+    for draw in (s.sample, s.sobol, s.latin_hypercube):
+        assert draw(0, np.random.default_rng(0)) == []
+        a, b = draw(13, np.random.default_rng(5)), draw(13, np.random.default_rng(5))
+        assert len(a) == 13 and a == b
+    with pytest.raises(ValueError, match="non-negative integer"): s.sample(-1, np.random.default_rng(0))
+
+def test_sobol_covers_the_range_better_than_chance():
+    s = SearchSpace(x=Float(0, 1))
+    xs = np.sort([c["x"] for c in s.sobol(16, np.random.default_rng(0))])
+    assert np.max(np.diff(np.r_[0, xs, 1])) < 2/16
+
+def test_finite_space_size_and_full_grid():
+    s = SearchSpace(a=Choice(["x", "y", "z"]), b=Choice([0.1, 0.2]), c=Int(1, 4, log=True))
+    assert s.is_finite and s.size == 24
+    g = s.grid(24)
+    assert len(g) == 24 and len({s.key(c) for c in g}) == 24
+    assert len(s.grid(10)) <= 10
+
+def test_grid_never_exceeds_budget_and_never_repeats():
+    s = _space()
+    for budget in (1, 2, 7, 30, 100, 1000):
+        g = s.grid(budget)
+        assert 1 <= len(g) <= budget
+        assert len({s.key(c) for c in g}) == len(g)
+    with pytest.raises(ValueError, match="at least 1"): s.grid(0)
+
+def test_log_int_grid_has_distinct_levels():
+    g = SearchSpace(k=Int(1, 100, log=True)).grid(6)
+    ks = [c["k"] for c in g]
+    assert len(ks) == 6 and len(set(ks)) == 6 and ks[0] == 1 and ks[-1] == 100
+
+def test_neighbors_stay_valid_at_the_edges():
+    s, rng = _space(), np.random.default_rng(3)
+    corner = dict(lr=1e-3, batch_size=64, units=50, dropout=0.2, act="tanh")
+    for c in s.neighbors(corner, rng, n=100, scale=0.3):
+        s.validate(c)
+        assert c != corner
+    ints = SearchSpace(k=Int(1, 3))
+    assert {c["k"] for c in ints.neighbors(dict(k=3), rng, n=30, scale=1e-6)} == {2}
+
+def test_categorical_neighbors_visit_every_other_category():
+    s = SearchSpace(act=Choice(["relu", "tanh", "gelu", "elu"]))
+    seen = {c["act"] for c in s.neighbors(dict(act="relu"), np.random.default_rng(0), n=60)}
+    assert seen == {"tanh", "gelu", "elu"}
+
+def test_validate_rejects_non_dicts_and_wrong_types():
+    s = _space()
+    with pytest.raises(TypeError, match="dict"): s.validate([1, 2])
+    good = dict(lr=1e-4, batch_size=32, units=100, dropout=0.3, act="relu")
+    with pytest.raises(TypeError, match="number"): s.validate(good | dict(dropout="0.3"))
+    with pytest.raises(TypeError, match="integer"): s.validate(good | dict(units=True))
+    with pytest.raises(ValueError, match="encoded points need 6 columns"): s.decode(np.zeros((1, 5)))
