@@ -1,0 +1,164 @@
+"Behaviour of bnnstudy.models beyond the notebook's examples: padding, seeding, ranges, build_model errors."
+import inspect
+from types import SimpleNamespace
+import pytest
+import torch
+from torch import nn
+from bnnstudy import models as M
+
+
+def _tokens(gen, n, t, vocab=40):
+    x = torch.randint(1, vocab, (n, t), generator=gen)
+    for i, length in enumerate(torch.randint(1, t + 1, (n,), generator=gen).tolist()): x[i, length:] = 0
+    return x
+
+
+@pytest.mark.parametrize("cls,kw", [(M.BiLSTMAttention, dict(n_classes=3)), (M.LSTMClassifier, {})])
+def test_text_outputs_ignore_padding_and_other_rows(cls, kw):
+    gen = torch.Generator().manual_seed(0)
+    model = cls(vocab_size=40, embed_dim=6, units=5, **kw).eval()
+    x = _tokens(gen, 8, 15)
+    padded = torch.cat([x, torch.zeros(8, 20, dtype=torch.long)], 1)
+    with torch.no_grad():
+        together = model(padded)
+        alone = torch.cat([model(row[None, :int(M.token_lengths(row[None]))]) for row in x])
+    torch.testing.assert_close(together, alone, atol=1e-6, rtol=1e-5)
+
+
+def test_bilstm_backward_direction_starts_at_the_last_real_token():
+    gen = torch.Generator().manual_seed(1)
+    model = M.BiLSTMAttention(vocab_size=40, n_classes=2, embed_dim=6, units=5).eval()
+    x = torch.tensor([[5, 9, 3, 0, 0, 0]])
+    with torch.no_grad():
+        out, _, _ = model.trunk.encoder(x)
+        reference, _ = model.trunk.encoder.lstm(model.trunk.encoder.embedding(x[:, :3]))
+    torch.testing.assert_close(out[:, :3], reference)     # both directions see only the three real tokens
+    assert out[:, 3:].abs().sum() == 0                     # padding positions are zero
+
+
+def test_lstm_classifier_uses_the_state_after_the_last_real_token():
+    model = M.LSTMClassifier(vocab_size=40, embed_dim=6, units=5).eval()
+    x = torch.tensor([[5, 9, 3, 0, 0], [4, 4, 4, 4, 4]])
+    with torch.no_grad():
+        _, (h, _) = model.trunk.encoder.lstm(model.trunk.encoder.embedding(x[:1, :3]))
+        torch.testing.assert_close(model.trunk(x)[:1], h[-1])
+    assert model(x).shape == (2, 1)
+
+
+def test_all_padding_row_is_finite():
+    model = M.BiLSTMAttention(vocab_size=40, n_classes=2, embed_dim=6, units=5).eval()
+    with torch.no_grad(): assert torch.isfinite(model(torch.zeros(2, 7, dtype=torch.long))).all()
+
+
+def test_text_models_reject_float_input():
+    with pytest.raises(TypeError, match="integer token ids"):
+        M.LSTMClassifier(vocab_size=40)(torch.randn(2, 5))
+
+
+def test_mlp_predicts_in_original_units_and_saves_the_target_stats():
+    model = M.MLPRegressor(11, neurons=8, layers=2, target_mean=5.8, target_std=0.9).eval()
+    x = torch.randn(4, 11, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        raw = model.head[1](model.trunk(x)).squeeze(-1)
+        torch.testing.assert_close(model(x), raw * 0.9 + 5.8)
+    state = model.state_dict()
+    assert state["head.2.target_mean"].item() == pytest.approx(5.8)
+    clone = M.MLPRegressor(11, neurons=8, layers=2)
+    clone.load_state_dict(state)
+    with torch.no_grad(): torch.testing.assert_close(clone.eval()(x), model(x))
+
+
+def test_dropout_lives_only_in_the_head_of_every_model():
+    for name, cls in M.MODELS.items():
+        required = {k: v for k, v in dict(vocab_size=30, n_classes=3, in_channels=1, img_size=8, n_features=4).items()
+                    if k in inspect.signature(cls).parameters}
+        model = cls(**required)
+        assert isinstance(model, M.TrunkHead)
+        assert not any(isinstance(m, nn.Dropout) for m in model.trunk.modules()), name
+        assert any(isinstance(m, nn.Dropout) for m in model.head.modules()), name
+
+
+def test_mc_samples_runs_the_trunk_once():
+    model = M.ImageCNN(1, 10, 8, filters=4, dense=16, dropout=0.5)
+    calls = []
+    model.trunk.register_forward_hook(lambda *a: calls.append(1))
+    x = torch.randn(3, 1, 8, 8)
+    s = M.mc_samples(model, x, 7)
+    assert len(calls) == 1 and s.shape == (7, 3, 10)
+    assert not torch.equal(M.mc_samples(model, x, 2), M.mc_samples(model, x, 2))   # no generator: fresh masks
+    assert model.training   # mode restored
+
+
+# --- build_model -----------------------------------------------------------------------------------------
+# Any object with the contract's attributes works; these stand-ins mirror bnnstudy.data.Data's properties.
+def _data(name, task, modality, n_classes, input_shape, vocab_size=None, target_mean=None, target_std=None):
+    return SimpleNamespace(info=SimpleNamespace(name=name, task=task, modality=modality, n_classes=n_classes),
+                           n_classes=n_classes, input_shape=input_shape, vocab_size=vocab_size,
+                           target_mean=target_mean, target_std=target_std)
+
+DATA = dict(imdb=_data("imdb", "binary", "text", 2, (32,), vocab_size=100),
+            ag_news=_data("ag_news", "multiclass", "text", 4, (32,), vocab_size=100),
+            mnist=_data("mnist", "multiclass", "image", 10, (1, 28, 28)),
+            cifar10=_data("cifar10", "multiclass", "image", 10, (3, 32, 32)),
+            wine_quality=_data("wine_quality", "regression", "tabular", 1, (11,), target_mean=5.8, target_std=0.87))
+
+
+def _example_input(data, n=3):
+    if data.info.modality == "text": return torch.randint(0, data.vocab_size, (n, *data.input_shape))
+    return torch.randn(n, *data.input_shape)
+
+
+@pytest.mark.parametrize("dataset", sorted(M.DEFAULT_MODEL))
+def test_default_models_fit_their_data(dataset):
+    data = DATA[dataset]
+    model = M.build_model(M.DEFAULT_MODEL[dataset], data, lr=1e-3, batch_size=32)   # training args are ignored
+    with torch.no_grad(): out = model.eval()(_example_input(data))
+    assert out.shape == ((3,) if data.info.task == "regression" else (3, data.n_classes))
+
+
+def test_lstm_on_imdb_gives_one_logit():
+    with torch.no_grad(): out = M.build_model("lstm", DATA["imdb"]).eval()(_example_input(DATA["imdb"]))
+    assert out.shape == (3, 1)
+
+
+@pytest.mark.parametrize("name", sorted(M.HPARAM_RANGES))
+def test_every_range_end_builds_a_working_model(name):
+    data = DATA[{v: k for k, v in M.DEFAULT_MODEL.items()}.get(name, "imdb")]
+    for end in (0, 1):
+        params = {}
+        for k, spec in M.HPARAM_RANGES[name].items():
+            assert isinstance(spec, tuple) and spec[0] in ("float", "int", "choice")
+            params[k] = spec[1][end - 1] if spec[0] == "choice" else spec[1 + end]
+        model = M.build_model(name, data, **params)
+        with torch.no_grad(): assert torch.isfinite(model.eval()(_example_input(data))).all()
+
+
+def test_seed_makes_weights_reproducible_and_leaves_the_global_rng_alone():
+    state = torch.random.get_rng_state()
+    a = M.build_model("cnn", DATA["mnist"], seed=3, filters=8)
+    b = M.build_model("cnn", DATA["mnist"], seed=3, filters=8)
+    c = M.build_model("cnn", DATA["mnist"], seed=4, filters=8)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert not torch.equal(a.trunk[0].weight, c.trunk[0].weight)
+
+
+def test_build_model_errors():
+    with pytest.raises(ValueError, match="unknown model 'resnet'"):
+        M.build_model("resnet", DATA["mnist"])
+    with pytest.raises(ValueError, match=r"unknown hyperparameter\(s\) \['units'\] for model 'cnn'"):
+        M.build_model("cnn", DATA["mnist"], units=64)
+    with pytest.raises(ValueError, match="come from the data"):
+        M.build_model("cnn", DATA["mnist"], n_classes=5)
+    with pytest.raises(ValueError, match="needs image classification data, but 'imdb' is text binary; use 'bilstm_attention'"):
+        M.build_model("cnn", DATA["imdb"])
+    with pytest.raises(ValueError, match="needs text binary data"):
+        M.build_model("lstm", DATA["ag_news"])
+    with pytest.raises(ValueError, match="kernel_size must be odd"):
+        M.build_model("cnn", DATA["mnist"], kernel_size=4)
+    with pytest.raises(ValueError, match="dropout must be a probability"):
+        M.build_model("bilstm_attention", DATA["imdb"], dropout=1.5)
+
+
+def test_split_hparams():
+    assert M.split_hparams(dict(lr=1e-3, batch_size=32, units=64)) == (dict(units=64), dict(lr=1e-3, batch_size=32))
