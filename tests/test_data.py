@@ -241,7 +241,7 @@ def test_disk_cache_is_used_and_loads_without_pickle(tmp_path):
     files = list((tmp_path/"cache"/"data").glob("mnist-*.pt"))
     assert len(files) == 1
     prep = torch.load(files[0], weights_only=True)
-    assert prep["x/train"].dtype == torch.uint8 and prep["x/train"].shape == (200, 28, 28, 1)
+    assert prep["x/train"].dtype == torch.uint8 and prep["x/train"].shape == (200, 1, 28, 28)
 
 def test_cache_survives_without_parquet_reads(tmp_path, monkeypatch):
     root = mnist_dir(tmp_path/"data")
