@@ -310,3 +310,20 @@ def test_hub_wine_form_matches_local(tmp_path):
     assert canon.num_rows == 30 and canon.column("color").to_pylist().count("red") == 10
     x, y, names = D._wine(canon, "hub")
     assert names[-1] == "is_white" and x.shape == (30, 12)
+
+def test_memo_keeps_recent_entries_within_byte_budget(tmp_path, monkeypatch):
+    root = mnist_dir(tmp_path/"data")
+    a = load_data("mnist", data_dir=root, seed=1)
+    monkeypatch.setattr(D, "_MEMO_BYTES", D._nbytes(a) + 1)
+    b = load_data("mnist", data_dir=root, seed=2)
+    assert len(D._MEMO) == 1 and load_data("mnist", data_dir=root, seed=2).train.x is b.train.x
+    assert load_data("mnist", data_dir=root, seed=1).train.x is not a.train.x
+
+def test_clear_cache(tmp_path):
+    root = mnist_dir(tmp_path/"data")
+    load_data("mnist", data_dir=root)
+    assert D._MEMO and (tmp_path/"cache"/"data").is_dir() and (tmp_path/"cache"/"hf").is_dir()
+    D.clear_cache()
+    assert not D._MEMO and (tmp_path/"cache"/"data").is_dir()
+    D.clear_cache(disk=True)
+    assert not (tmp_path/"cache"/"data").exists() and not (tmp_path/"cache"/"hf").exists()
