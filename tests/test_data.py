@@ -125,6 +125,7 @@ def test_bad_wine_colour_names_file(tmp_path):
     (dict(n_test=-3), ValueError, "n_test must be >= 0"),
     (dict(n_test=1.5), ValueError, r"n_test=1.5 is a fraction and must be in \[0, 1\]"),
     (dict(seed=-1), ValueError, "seed must be an integer >= 0"),
+    (dict(n_train=0), ValueError, "leaves no training rows"),
 ])
 def test_bad_sizes(tmp_path, kw, err, msg):
     with pytest.raises(err, match=msg):
@@ -149,6 +150,8 @@ def test_sizes_counts_and_fractions(tmp_path):
     d = load_data("mnist", data_dir=root, n_train=0.5, n_val=30, n_test=0.5)
     assert (len(d.train), len(d.val), len(d.test)) == (85, 30, 25)
     assert torch.bincount(d.val.y, minlength=10).tolist() == [3]*10          # stratified
+    d = load_data("mnist", data_dir=root, n_val=0)
+    assert (len(d.train), len(d.val)) == (200, 0) and d.val.x.shape == (0, 1, 28, 28)
 
 def test_seeded_determinism_and_disjoint_splits(tmp_path):
     root = mnist_dir(tmp_path)
