@@ -1,0 +1,166 @@
+"Behaviour of the ask/tell optimizers and `minimize` (bnnstudy.hpo): contract, batches, finite spaces, warm starts, failures."
+import math, subprocess, sys
+from concurrent.futures import ThreadPoolExecutor
+import numpy as np
+import pytest
+from bnnstudy.space import SearchSpace, Float, Int, Choice
+from bnnstudy.hpo import Trial, make_optimizer, minimize, maximize, OPTIMIZERS
+
+METHODS = ["random", "grid", "tpe", "bnn", "gp"]
+FAST = {"bnn": dict(surrogate_kw=dict(steps=100)), "grid": dict(budget=64)}   # small fits: these tests check behaviour, not quality
+
+def space():
+    return SearchSpace(lr=Float(1e-5, 1e-3, log=True), batch_size=Int(16, 64), units=Int(50, 200),
+                       dropout=Float(0.2, 0.5), act=Choice(["relu", "tanh"]))
+
+def toy(p):   # smooth, with its best at lr=1e-4, units=120, dropout 0.3, tanh
+    return (math.log10(p["lr"]) + 4)**2 + ((p["units"] - 120)/80)**2 + (p["dropout"] - 0.3)**2 + (p["act"] == "relu")*0.3 + p["batch_size"]/640
+
+def opt(method, **kw): return make_optimizer(method, space(), seed=0, **(FAST.get(method, {}) | kw))
+
+def test_ask_returns_trial_with_plain_params():
+    o = opt("random", maximize=True)
+    t = o.ask()
+    assert isinstance(t, Trial) and t.id == 0 and t.status == "asked"
+    assert type(t.params["batch_size"]) is int and type(t.params["lr"]) is float and t.params["act"] in ("relu", "tanh")
+    o.tell(t, 0.87)
+    assert t.status == "completed" and t.value == 0.87
+    assert o.best == (t.params, 0.87)
+    h = o.history
+    assert list(h.columns[:6]) == ["trial", "lr", "batch_size", "units", "dropout", "act"] and len(h) == 1
+
+def test_best_respects_direction():
+    lo, hi = opt("random"), opt("random", maximize=True)
+    for o in (lo, hi):
+        for t, v in zip(o.ask(3), [2.0, 1.0, 3.0]): o.tell(t, v)
+    assert lo.best[1] == 1.0 and hi.best[1] == 3.0
+
+@pytest.mark.parametrize("method", METHODS)
+def test_batches_are_distinct_and_runs_converge_to_something(method):
+    o = opt(method)
+    for _ in range(3):   # past the initial design (6 points for 5 parameters)
+        ts = o.ask(4)
+        assert len({o.space.key(t.params) for t in ts}) == 4
+        for t in ts: o.tell(t, toy(t.params))
+    keys = [o.space.key(t.params) for t in o.trials]
+    assert len(set(keys)) == len(keys) == 12
+    assert o.history.status.eq("completed").all() and o.best[1] == min(o.history.value)
+
+@pytest.mark.parametrize("method", METHODS)
+def test_finite_space_never_repeats_and_reports_exhaustion(method):
+    small = SearchSpace(act=Choice(["relu", "tanh", "gelu"]), layers=Int(1, 2), bs=Choice([16, 32]))   # 12 configurations
+    o = make_optimizer(method, small, seed=1, **({"surrogate_kw": dict(steps=50)} if method == "bnn" else {}))
+    seen = set()
+    while len(seen) < 12:
+        for t in o.ask(min(3, 12 - len(seen))):
+            k = small.key(t.params); assert k not in seen; seen.add(k)
+            o.tell(t, float(len(t.params["act"]) + t.params["layers"] + t.params["bs"]/16))
+    with pytest.raises(ValueError, match="exhausted"): o.ask()
+
+def test_batch_larger_than_what_is_left_is_refused():
+    o = make_optimizer("random", SearchSpace(a=Choice([1, 2, 3])))
+    o.ask(2)
+    with pytest.raises(ValueError, match="only 1 configurations are left"): o.ask(2)
+
+def test_warm_start_tells_are_accepted_and_used():
+    o = opt("bnn")
+    rng = np.random.default_rng(0)
+    for p in space().sample(8, rng): o.tell(p, toy(p))                      # dicts
+    o.tell(Trial(params=dict(lr=1e-4, batch_size=16, units=120, dropout=0.3, act="tanh")), 0.025)  # a Trial built from params
+    h = o.history
+    assert len(h) == 9 and h.source.eq("warm").all() and o.best[1] == 0.025
+    t = o.ask()   # 9 completed >= n_initial: the surrogate proposes right away, no initial design
+    assert t.source == "model" and t.id == 9
+
+def test_dict_equal_to_a_pending_trial_tells_that_trial():
+    o = opt("random")
+    t = o.ask()
+    o.tell(dict(t.params), 1.0)
+    assert t.status == "completed" and len(o.trials) == 1
+
+def test_bad_params_are_clear_errors():
+    o = opt("random")
+    good = o.ask().params
+    with pytest.raises(ValueError, match="unknown parameter 'momentum'"): o.tell(good | {"momentum": 0.9}, 1.0)
+    with pytest.raises(ValueError, match="outside"): o.tell(good | {"dropout": 0.9}, 1.0)
+    with pytest.raises(ValueError, match="not one of"): o.tell(good | {"act": "gelu"}, 1.0)
+    with pytest.raises(ValueError, match="missing parameter"): o.tell({k: v for k, v in good.items() if k != "lr"}, 1.0)
+    with pytest.raises(TypeError, match="Trial or a dict"): o.tell([1, 2], 1.0)
+
+def test_told_twice_is_an_error():
+    o = opt("random")
+    t = o.ask(); o.tell(t, 1.0)
+    with pytest.raises(ValueError, match="already told"): o.tell(t, 2.0)
+    with pytest.raises(ValueError, match="already told"): o.tell(Trial(id=t.id, params=dict(t.params)), 2.0)
+
+@pytest.mark.parametrize("bad", [None, float("nan"), float("inf"), -float("inf"), np.float64("nan")])
+def test_failed_values_are_recorded(bad):
+    o = opt("random")
+    t = o.ask(); o.tell(t, bad)
+    assert t.status == "failed" and t.value is None and t.error
+    assert o.history.status.tolist() == ["failed"]
+    with pytest.raises(ValueError, match="no completed trial"): o.best
+
+def test_non_number_value_is_a_type_error():
+    o = opt("random")
+    with pytest.raises(TypeError, match="must be a number"): o.tell(o.ask(), "0.9")
+    with pytest.raises(TypeError, match="must be a number"): o.tell(o.ask(), True)
+
+@pytest.mark.parametrize("method", ["bnn", "gp", "tpe"])
+def test_model_methods_keep_going_with_failures(method):
+    "A third of the runs fail: the model-based methods impute (bnn, gp) or skip (tpe) them and keep proposing new points."
+    o = opt(method)
+    for i in range(12):
+        t = o.ask()
+        o.tell(t, None if i % 3 == 2 else toy(t.params))
+    h = o.history
+    assert (h.status == "failed").sum() == 4 and h.source.iloc[-1] in ("model", "tpe")
+
+def test_make_optimizer_errors():
+    with pytest.raises(ValueError, match="unknown method 'hyperband'"): make_optimizer("hyperband", space())
+    with pytest.raises(TypeError, match="no option 'surrogate'"): make_optimizer("gp", space(), surrogate="bll")
+    with pytest.raises(TypeError, match="SearchSpace"): make_optimizer("random", {"lr": (0, 1)})
+    with pytest.raises(ValueError, match="reserved"): make_optimizer("random", SearchSpace(value=Float(0, 1)))
+    with pytest.raises(ValueError, match="seed"): make_optimizer("random", space(), seed=-1)
+    assert set(OPTIMIZERS) == {"bnn", "gp", "tpe", "random", "grid"}
+
+def test_minimize_records_failures_and_continues():
+    calls = []
+    def objective(p):
+        calls.append(p)
+        if len(calls) == 2: raise RuntimeError("CUDA out of memory")
+        if len(calls) == 3: return float("nan")
+        if len(calls) == 4: return "oops"
+        return toy(p)
+    o = minimize(objective, space(), method="random", n_trials=8, progress=False)
+    h = o.history
+    assert len(h) == 8 and len(calls) == 8
+    assert h.status.tolist()[:5] == ["completed", "failed", "failed", "failed", "completed"]
+    assert h.error[1] == "RuntimeError: CUDA out of memory" and h.error[2] == "value was nan" and "not a number" in h.error[3]
+    assert (h.duration >= 0).all()
+
+@pytest.mark.parametrize("method", METHODS)
+def test_each_method_runs_in_minimize(method):
+    o = minimize(toy, space(), method=method, n_trials=10, seed=0, progress=False, **FAST.get(method, {}))
+    assert len(o.history) == 10 and o.history.status.eq("completed").all()
+    assert o.best[1] <= o.history.value.iloc[0]
+
+def test_maximize_and_executor_batches():
+    with ThreadPoolExecutor(2) as ex:
+        o = maximize(lambda p: -toy(p), space(), method="random", n_trials=9, batch_size=4, executor=ex, progress=False)
+    assert len(o.history) == 9 and o.maximize and o.best[1] == o.history.value.max()
+    assert o.history.trial.tolist() == list(range(9))   # told in ask order, whichever worker finished first
+
+def test_timeout_stops_the_loop():
+    import time
+    o = minimize(lambda p: time.sleep(0.05) or toy(p), space(), method="random", n_trials=1000, timeout=0.3, progress=False)
+    assert 1 <= len(o.history) < 20
+
+def test_grid_in_minimize_covers_an_even_grid():
+    o = minimize(toy, SearchSpace(x=Float(0, 1), k=Choice(["a", "b"])), method="grid", n_trials=10, progress=False)
+    h = o.history
+    assert sorted(h.x.unique().tolist()) == [0.0, 0.25, 0.5, 0.75, 1.0] and set(h.k) == {"a", "b"}
+
+def test_import_hpo_does_not_import_torch():
+    code = "import sys, bnnstudy.hpo; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
