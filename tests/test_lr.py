@@ -1,0 +1,292 @@
+"Learning-rate controllers: exact resume, NaN handling, validation, and the fit-callback integration."
+import copy, math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from bnnstudy.lr import (UncertaintyLR, MCDropout, VariationalHead, FixedThreshold, RelativeThreshold, BoldDriver,
+                         RandomTrigger, FixedLR, CosineLR, PlateauLR, CONTROLLERS, make_controller,
+                         uncertainty_from_samples, probs_from_output)
+from bnnstudy.models import TrunkHead
+from bnnstudy.train import fit
+
+
+def tiny_model(seed=0, n_out=3, bn=True):
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        trunk = nn.Sequential(nn.Linear(4, 16), *( [nn.BatchNorm1d(16)] if bn else []), nn.ReLU())
+        return TrunkHead(trunk, nn.Sequential(nn.Dropout(0.5), nn.Linear(16, n_out)))
+
+
+def toy_xy(n=96, seed=1, n_out=3):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 4, generator=g)
+    y = (x[:, 0] > 0).long() + (x[:, 1] > 0.5).long() if n_out > 1 else (x[:, 0] > 0).long()
+    return x, y
+
+
+def sgd(model=None, lr=0.1):
+    return torch.optim.SGD(model.parameters() if model is not None else [nn.Parameter(torch.zeros(1))], lr=lr)
+
+
+# ---- resume: a run interrupted and restored from state_dicts continues exactly ------------------------------
+
+def _train(model, opt, ctl, x, y, epochs, gen):
+    "A plain training loop that steps `ctl` after each epoch; returns its decisions."
+    out = []
+    for _ in range(epochs):
+        model.train()
+        for idx in torch.randperm(len(x), generator=gen).split(16):
+            loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad(); loss.backward(); opt.step()
+        out.append(ctl.step())
+    return out
+
+
+@pytest.mark.parametrize("make_estimator,threshold", [
+    (lambda: MCDropout(T=8, which="mutual_info", seed=3), "median"),
+    (lambda: MCDropout(T=8, which="entropy", seed=3), RelativeThreshold(ratio=1.0, window=3, statistic="ema")),
+    (lambda: MCDropout(T=8, which="variance", seed=3), None),
+    (lambda: VariationalHead(T=8, steps=3, seed=3), "median"),
+])
+def test_uncertainty_lr_resumes_exactly(make_estimator, threshold):
+    x, y = toy_xy()
+    probe, ref = x[:32], (x[32:], y[32:])
+
+    def build():
+        model = tiny_model()
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        ctl = UncertaintyLR(opt, make_estimator(), threshold=copy.deepcopy(threshold)).bind(model, probe, ref)
+        return model, opt, ctl
+
+    torch.manual_seed(0)
+    model, opt, ctl = build()
+    gen = torch.Generator().manual_seed(0)
+    _train(model, opt, ctl, x, y, 8, gen)
+    full = ctl.history
+
+    torch.manual_seed(0)
+    model, opt, ctl = build()
+    gen = torch.Generator().manual_seed(0)
+    _train(model, opt, ctl, x, y, 4, gen)
+    saved = copy.deepcopy(dict(model=model.state_dict(), opt=opt.state_dict(), ctl=ctl.state_dict(),
+                               gen=gen.get_state(), rng=torch.get_rng_state()))
+    torch.manual_seed(123)   # the restored run must not depend on where the global stream happened to be
+    model, opt, ctl = build()
+    model.load_state_dict(saved["model"]); opt.load_state_dict(saved["opt"]); ctl.load_state_dict(saved["ctl"])
+    gen = torch.Generator(); gen.set_state(saved["gen"]); torch.set_rng_state(saved["rng"])
+    _train(model, opt, ctl, x, y, 4, gen)
+    pd.testing.assert_frame_equal(ctl.history.drop(columns="estimate_time"), full.drop(columns="estimate_time"))
+    assert set(full.decision) - {"hold"}, "the run never adjusted: the test would not see a broken resume"
+
+
+@pytest.mark.parametrize("name,kw,values", [
+    ("bold_driver", {}, [1.0, 0.8, 0.9, 0.7, 0.75, 0.6]),
+    ("random_trigger", dict(rate=0.4, seed=5), [None] * 6),
+    ("cosine", dict(T_max=6), [None] * 6),
+    ("plateau", dict(patience=1), [1.0, 1.0, 1.0, 0.5, 0.6, 0.7]),
+    ("uncertainty", dict(threshold=0.5), [0.9, 0.1, 0.2, 0.7, 0.3, 0.1]),
+    ("uncertainty_relative", {}, [0.9, 0.1, 0.2, 0.7, 0.3, 0.1]),
+])
+def test_every_controller_resumes_exactly(name, kw, values):
+    full = make_controller(name, sgd(), **kw)
+    for v in values: full.step(v)
+    part = make_controller(name, sgd(), **kw)
+    for v in values[:3]: part.step(v)
+    sd = copy.deepcopy(part.state_dict())
+    resumed = make_controller(name, sgd(lr=0.5), **kw)   # a fresh optimizer: the saved rates are restored
+    resumed.load_state_dict(sd)
+    for v in values[3:]: resumed.step(v)
+    pd.testing.assert_frame_equal(resumed.history, full.history)
+    assert resumed.get_last_lr() == full.get_last_lr()
+
+
+def test_state_dict_loaded_before_fit_binds_later():
+    "A controller restored before fit binds it keeps its learning rate, bounds and threshold statistics."
+    ctl = UncertaintyLR(sgd(lr=0.1), threshold="median")
+    for u in [0.5, 0.6, 0.4]: ctl.step(u)
+    sd = ctl.state_dict()
+    fresh = UncertaintyLR(threshold="median")
+    fresh.load_state_dict(sd)
+    opt = sgd(lr=1.0)
+    fresh._bind(opt); fresh._restore_lrs()
+    assert opt.param_groups[0]["lr"] == pytest.approx(ctl.get_last_lr()[0])
+    assert fresh.bounds == ctl.bounds and fresh.threshold.value() == ctl.threshold.value()
+
+
+# ---- the rule, NaN, clipping, every --------------------------------------------------------------------------
+
+def test_nan_uncertainty_is_skipped_and_leaves_threshold_alone():
+    ctl = UncertaintyLR(sgd(), threshold="median")
+    ctl.step(0.5)
+    before = ctl.threshold.state_dict()
+    assert ctl.step(float("nan")) == "skip" and ctl.step(float("inf")) == "skip"
+    assert ctl.threshold.state_dict() == before and ctl.get_last_lr() == [0.1]
+    assert list(ctl.history.decision) == ["hold", "skip", "skip"]
+
+
+def test_nan_from_the_estimator_does_not_crash():
+    class NaNEstimator(MCDropout):
+        def estimate(self, model, x, reference=None): return dict(entropy=math.nan, mutual_info=math.nan, variance=math.nan)
+    model = tiny_model()
+    ctl = UncertaintyLR(sgd(model), NaNEstimator()).bind(model, toy_xy()[0][:8])
+    assert [ctl.step() for _ in range(3)] == ["skip"] * 3
+
+
+def test_every_and_clipping():
+    ctl = UncertaintyLR(sgd(lr=1.0), threshold=0.5, every=3, min_lr=0.3, max_lr=1.2)
+    out = [ctl.step(0.9) for _ in range(9)]
+    assert out == [None, None, "down"] * 3
+    assert list(ctl.history.step) == [3, 6, 9]
+    assert ctl.history.lr.tolist() == pytest.approx([0.5, 0.3, 0.3])
+    for _ in range(60): ctl.step(0.1)
+    assert ctl.get_last_lr()[0] == pytest.approx(1.2)
+
+
+def test_default_bounds_are_relative_to_each_group():
+    p1, p2 = nn.Parameter(torch.zeros(1)), nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([dict(params=[p1], lr=0.1), dict(params=[p2], lr=1e-3)])
+    ctl = UncertaintyLR(opt, threshold=0.5)
+    for _ in range(20): ctl.step(0.9)
+    assert ctl.get_last_lr() == pytest.approx([1e-3, 1e-5])
+
+
+def test_fixed_threshold_none_is_the_first_estimate():
+    ctl = UncertaintyLR(sgd(), threshold=None)
+    assert [ctl.step(u) for u in [0.5, 0.4, 0.6, 0.5]] == ["hold", "up", "down", "hold"]
+
+
+@pytest.mark.parametrize("kw,msg", [
+    (dict(down=0), "down must be a finite number > 0"), (dict(down=-0.5), "down must be a finite number > 0"),
+    (dict(down=1.0), r"down must be in \(0, 1\)"), (dict(up=0), "up must be a finite number > 0"),
+    (dict(up=0.5), "up must be >= 1"), (dict(down=float("nan")), "down must be a finite number"),
+    (dict(min_lr=1e-2, max_lr=1e-3), "must not exceed max_lr"), (dict(min_lr=-1.0), "min_lr must be"),
+    (dict(every=0), "every must be an integer >= 1"), (dict(every=1.5), "every must be an integer >= 1"),
+    (dict(unit="batch"), "unit must be"), (dict(threshold="mean"), "threshold must be"),
+    (dict(threshold=-0.1), "finite number >= 0"), (dict(probe_size=0), "probe_size must be"),
+])
+def test_invalid_settings_raise_one_clear_error(kw, msg):
+    with pytest.raises((ValueError, TypeError), match=msg): UncertaintyLR(sgd(), **kw)
+
+
+def test_wrong_kinds_raise_type_errors():
+    with pytest.raises(TypeError, match="estimator must be an Estimator"): UncertaintyLR(sgd(), estimator=lambda m, x: 0.1)
+    with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer"): UncertaintyLR("adam")
+    with pytest.raises(ValueError, match="which must be one of"): MCDropout(which="std")
+    with pytest.raises(ValueError, match="statistic must be"): RelativeThreshold(statistic="mean")
+    with pytest.raises(ValueError, match="unknown controller"): make_controller("warmup")
+    with pytest.raises(TypeError, match="needs .trunk and .head"): MCDropout()(nn.Linear(4, 2), torch.zeros(2, 4))
+
+
+# ---- estimators ------------------------------------------------------------------------------------------------
+
+def test_single_logit_model_gives_two_class_probabilities():
+    model = tiny_model(n_out=1)
+    x = toy_xy()[0][:10]
+    probs = MCDropout(T=6).sample_probs(model, x)
+    assert probs.shape == (6, 10, 2) and torch.allclose(probs.sum(-1), torch.ones(6, 10))
+    u = MCDropout(T=6).estimate(model, x)
+    assert 0 <= u["mutual_info"] <= u["entropy"] <= math.log(2) + 1e-9
+    x, y = toy_xy(n_out=1)
+    v = VariationalHead(T=6, steps=2).estimate(model, x[:10], reference=(x, y))
+    assert 0 <= v["mutual_info"] <= v["entropy"] <= math.log(2) + 1e-9
+
+
+def test_estimators_leave_model_and_global_rng_untouched():
+    model = tiny_model()
+    model.train()
+    x, y = toy_xy()
+    sd = copy.deepcopy(model.state_dict())
+    rng = torch.get_rng_state()
+    MCDropout(T=5).estimate(model, x)
+    VariationalHead(T=5, steps=2).estimate(model, x, reference=(x, y))
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert all(torch.equal(v, sd[k]) for k, v in model.state_dict().items())   # BatchNorm statistics included
+    assert all(m.training for m in model.modules())
+
+
+def test_uncertainty_quantities_are_ordered():
+    probs = torch.softmax(torch.randn(10, 7, 4, generator=torch.Generator().manual_seed(0)), -1)
+    u = uncertainty_from_samples(probs)
+    assert 0 <= u["mutual_info"] <= u["entropy"] <= math.log(4) and u["variance"] >= 0
+    with pytest.raises(ValueError, match=r"shape \(T, N, C\)"): uncertainty_from_samples(probs[0])
+
+
+# ---- as a fit callback -----------------------------------------------------------------------------------------
+
+@dataclass
+class _Split:
+    x: torch.Tensor
+    y: torch.Tensor
+    def __len__(self): return len(self.y)
+
+
+@dataclass
+class _Data:
+    "The parts of bnnstudy.data.Data that fit and the controllers read."
+    train: _Split
+    val: _Split
+    task: str = "multiclass"
+    augment: object = None
+
+
+def toy_data(n_out=3):
+    x, y = toy_xy(200, n_out=n_out)
+    return _Data(_Split(x[:150], y[:150]), _Split(x[150:], y[150:]), "multiclass" if n_out > 1 else "binary")
+
+
+@pytest.mark.parametrize("name", sorted(CONTROLLERS))
+def test_every_controller_runs_in_fit_and_logs(name):
+    kw = dict(rate=0.5) if name == "random_trigger" else {}
+    ctl = make_controller(name, **kw)
+    res = fit(tiny_model(), toy_data(), epochs=4, lr=1e-2, batch_size=32, callbacks=[ctl], progress=False)
+    assert res.status == "completed"
+    h = res.history
+    assert {"decision", "next_lr", "threshold"} <= set(h.columns)
+    assert h.lr.iloc[1:].tolist() == pytest.approx(h.next_lr.iloc[:-1].tolist())   # the rate set is the rate used
+    assert len(ctl.history) == 4 and set(ctl.history.decision) <= {"down", "up", "hold", "skip"}
+
+
+def test_uncertainty_lr_in_fit_logs_uncertainty_and_timing():
+    ctl = UncertaintyLR(threshold="median", estimator=MCDropout(T=5), probe_size=32)
+    res = fit(tiny_model(), toy_data(), epochs=3, lr=1e-2, batch_size=32, callbacks=[ctl], progress=False)
+    assert res.history.uncertainty.notna().all() and (res.history.estimate_time > 0).all()
+    assert len(ctl.probe) == 32
+
+
+def test_single_logit_model_in_fit_with_the_variational_head():
+    ctl = make_controller("uncertainty_vi", reference_size=64)
+    res = fit(tiny_model(n_out=1), toy_data(n_out=1), epochs=3, lr=1e-2, batch_size=32, callbacks=[ctl], progress=False)
+    assert res.status == "completed" and res.history.uncertainty.between(0, math.log(2)).all()
+
+
+def test_a_controller_that_holds_leaves_training_bit_identical():
+    "Estimating draws no number from the training run's random streams."
+    plain = fit(tiny_model(), toy_data(), epochs=3, lr=1e-2, batch_size=32, progress=False, seed=4)
+    watched = UncertaintyLR(estimator=MCDropout(T=5), min_lr=1e-2, max_lr=1e-2)   # clipped: the rate never moves
+    res = fit(tiny_model(), toy_data(), epochs=3, lr=1e-2, batch_size=32, progress=False, seed=4, callbacks=[watched])
+    assert res.history.train_loss.tolist() == plain.history.train_loss.tolist()
+    assert res.history.uncertainty.notna().all()
+
+
+def test_step_unit_decides_every_n_batches():
+    ctl = make_controller("bold_driver", every=2, unit="step")
+    res = fit(tiny_model(), toy_data(), epochs=2, lr=1e-2, batch_size=32, callbacks=[ctl], progress=False)
+    assert list(ctl.history.step) == [2, 4, 6, 8, 10]   # 150 samples / 32 = 5 batches per epoch
+    assert res.history.decision.notna().all()
+
+
+def test_no_validation_split_is_a_clear_error():
+    data = toy_data()
+    data.val = _Split(data.val.x[:0], data.val.y[:0])
+    with pytest.raises(ValueError, match="n_val > 0"):
+        fit(tiny_model(), data, epochs=1, callbacks=[UncertaintyLR()], progress=False)
+
+
+def test_controller_built_for_another_optimizer_is_refused():
+    with pytest.raises(ValueError, match="another optimizer"):
+        fit(tiny_model(), toy_data(), epochs=1, callbacks=[FixedLR(sgd())], progress=False)
