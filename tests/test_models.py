@@ -25,15 +25,40 @@ def test_text_outputs_ignore_padding_and_other_rows(cls, kw):
     torch.testing.assert_close(together, alone, atol=1e-6, rtol=1e-5)
 
 
-def test_bilstm_backward_direction_starts_at_the_last_real_token():
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_text_lstm_equals_the_packed_sequence_computation(bidirectional):
+    "Same outputs, final states and gradients as pack_padded_sequence + PyTorch's (Bi)LSTM with the same weights."
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
     gen = torch.Generator().manual_seed(1)
-    model = M.BiLSTMAttention(vocab_size=40, n_classes=2, embed_dim=6, units=5).eval()
-    x = torch.tensor([[5, 9, 3, 0, 0, 0]])
+    encoder = M.TextLSTM(40, 6, 5, bidirectional=bidirectional)
+    reference = nn.LSTM(6, 5, batch_first=True, bidirectional=bidirectional)
     with torch.no_grad():
-        out, _, _ = model.trunk.encoder(x)
-        reference, _ = model.trunk.encoder.lstm(model.trunk.encoder.embedding(x[:, :3]))
-    torch.testing.assert_close(out[:, :3], reference)     # both directions see only the three real tokens
-    assert out[:, 3:].abs().sum() == 0                     # padding positions are zero
+        for name, w in encoder.lstm.named_parameters(): getattr(reference, name).copy_(w)
+        if bidirectional:
+            for name, w in encoder.lstm_backward.named_parameters(): getattr(reference, name + "_reverse").copy_(w)
+    x = _tokens(gen, 9, 14)
+    x[0] = 0   # an all-padding row counts as one (padding) token
+    lengths = M.token_lengths(x)
+    assert lengths.tolist()[0] == 1 and lengths.max() <= 14
+    out, last, mask = encoder(x)
+    packed, (h, _) = reference(pack_padded_sequence(encoder.embedding(x), lengths, batch_first=True, enforce_sorted=False))
+    packed = pad_packed_sequence(packed, batch_first=True)[0]
+    torch.testing.assert_close(out, packed, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(last, torch.cat(list(h), 1), atol=1e-6, rtol=1e-5)
+    assert torch.equal(mask, torch.arange(out.shape[1]) < lengths[:, None])
+    ours = torch.autograd.grad((out ** 2).sum() + last.sum(), list(encoder.lstm.parameters()))
+    theirs = torch.autograd.grad((packed ** 2).sum() + h.sum(), [reference.weight_ih_l0, reference.weight_hh_l0,
+                                                                 reference.bias_ih_l0, reference.bias_hh_l0])
+    for a, b in zip(ours, theirs): torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+def test_reverse_padded_is_an_involution():
+    gen = torch.Generator().manual_seed(2)
+    x = torch.randn(5, 7, 3, generator=gen)
+    lengths = torch.tensor([7, 1, 3, 5, 2])
+    once = M.reverse_padded(x, lengths)
+    assert torch.equal(M.reverse_padded(once, lengths), x)
+    assert torch.equal(once[2, :3], x[2, :3].flip(0)) and torch.equal(once[2, 3:], x[2, 3:])
 
 
 def test_lstm_classifier_uses_the_state_after_the_last_real_token():
