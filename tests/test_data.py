@@ -1,5 +1,5 @@
 "bnnstudy.data on small synthetic Parquet folders: bad input, missing splits, sizes, cache, Hub-form equivalence."
-import io, os, subprocess, sys, warnings
+import io, math, os, subprocess, sys, warnings
 from pathlib import Path
 import numpy as np
 import pyarrow as pa
@@ -245,6 +245,63 @@ def test_disk_cache_is_used_and_loads_without_pickle(tmp_path):
     assert len(files) == 1
     prep = torch.load(files[0], weights_only=True)
     assert prep["x/train"].dtype == torch.uint8 and prep["x/train"].shape == (200, 1, 28, 28)
+    assert prep["hist/train"].shape == (1, 256) and int(prep["hist/train"].sum()) == 200*784
+    assert torch.equal(prep["hist/test"][0], torch.bincount(prep["x/test"].reshape(-1), minlength=256))
+
+def reference_image_splits(root, name, d):
+    "What load_data returned before the cache kept pixel histograms: stats counted on the train pixels, then normalised."
+    raw = {s: torch.from_numpy(np.stack([np.frombuffer(b, np.uint8) for b in
+                                         pq.read_table(root/name/f"{s}.parquet").column("image").to_pylist()]))
+           for s in ("train", "test")}
+    h, w, c = D._IMAGE_SHAPE[name]
+    raw = {s: x.view(-1, h, w, c).permute(0, 3, 1, 2).contiguous() for s, x in raw.items()}
+    train = raw["train"][d.train.rows]
+    levels = torch.arange(256, dtype=torch.float64)
+    mean, std = [], []
+    for ch in range(c):
+        hist = torch.bincount(train[:, ch].reshape(-1), minlength=256).to(torch.float64)
+        n = max(hist.sum().item(), 1.)
+        m = (hist*levels).sum().item()/n
+        var = max((hist*levels**2).sum().item()/n - m*m, 0.)
+        mean.append(m/255); std.append(max(math.sqrt(var), 1e-3)/255)
+    scale = (1/(255*torch.tensor(std))).view(1, c, 1, 1)
+    shift = (-torch.tensor(mean)/torch.tensor(std)).view(1, c, 1, 1)
+    xs = {k: raw[s][getattr(d, k).rows].to(torch.float32).mul_(scale).add_(shift)
+          for k, s in (("train", "train"), ("val", "train"), ("test", "test"))}
+    return xs, {"mean": mean, "std": std}
+
+@pytest.mark.parametrize("name, hwc", [("mnist", (28, 28, 1)), ("cifar10", (32, 32, 3))])
+@pytest.mark.parametrize("kw", [{}, dict(n_train=40, n_test=20), dict(n_val=0)],   # stats counted as all minus the rest; directly; all rows
+                         ids=["default", "subset", "no-val"])
+def test_image_loads_are_bit_identical_fresh_from_disk_and_uncached(tmp_path, monkeypatch, name, hwc, kw):
+    root = tmp_path/"data"
+    write(root/name/"train.parquet", image_table(200, hwc=hwc, seed=1)[0])
+    write(root/name/"test.parquet", image_table(50, hwc=hwc, seed=2)[0])
+    fresh = load_data(name, data_dir=root, **kw)                     # empty cache: built from Parquet
+    uncached = load_data(name, data_dir=root, cache=False, **kw)
+    D._MEMO.clear()
+    monkeypatch.setattr(D, "_read_local", lambda *a: pytest.fail("Parquet read although cached"))
+    from_disk = load_data(name, data_dir=root, **kw)
+    xs, stats = reference_image_splits(root, name, fresh)
+    assert fresh.stats == stats
+    for d in (uncached, from_disk):
+        assert d.stats == stats and d.fingerprint == fresh.fingerprint
+    for k in ("train", "val", "test"):
+        want = xs[k]
+        for d in (fresh, uncached, from_disk):
+            got = getattr(d, k)
+            assert got.x.dtype == torch.float32 and torch.equal(got.x, want), (k, d)
+            assert torch.equal(got.y, getattr(fresh, k).y) and torch.equal(got.rows, getattr(fresh, k).rows)
+
+def test_cache_key_holds_the_format(tmp_path, monkeypatch):
+    "A prepared file of another format is never read: it has another name."
+    root = mnist_dir(tmp_path/"data")
+    load_data("mnist", data_dir=root)
+    monkeypatch.setattr(D, "_FORMAT", D._FORMAT + 1)
+    D._MEMO.clear()
+    load_data("mnist", data_dir=root)
+    formats = sorted(torch.load(f, weights_only=True)["format"] for f in (tmp_path/"cache"/"data").glob("mnist-*.pt"))
+    assert formats == [D._FORMAT - 1, D._FORMAT]
 
 def test_cache_survives_without_parquet_reads(tmp_path, monkeypatch):
     root = mnist_dir(tmp_path/"data")
