@@ -109,3 +109,14 @@ def test_refit_on_a_new_dimension_starts_afresh():
 def test_space_and_acquisition_do_not_import_torch():
     code = "import sys, bnnstudy.space, bnnstudy.acquisition; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+def test_bll_fantasy_is_exact_bayesian_conditioning():
+    X, y = _data(12)
+    s = make_surrogate("bll", seed=0).fit(X, y)
+    x = np.array([[0.4, 0.6]])
+    m0, v0 = s.predict(x)
+    f = s.fantasize(x, m0)          # believing the mean: the mean stays, the variance drops
+    m1, v1 = f.predict(x)
+    np.testing.assert_allclose(m1, m0, rtol=1e-6, atol=1e-6*np.std(y))
+    assert v1[0] < 0.9*v0[0]
+    assert f.blr["alpha"] == s.blr["alpha"] and f.blr["beta"] == s.blr["beta"]
