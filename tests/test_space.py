@@ -103,3 +103,10 @@ def test_validate_rejects_non_dicts_and_wrong_types():
     with pytest.raises(TypeError, match="number"): s.validate(good | dict(dropout="0.3"))
     with pytest.raises(TypeError, match="integer"): s.validate(good | dict(units=True))
     with pytest.raises(ValueError, match="encoded points need 6 columns"): s.decode(np.zeros((1, 5)))
+
+def test_every_model_range_in_the_study_plan_builds_a_space():
+    from bnnstudy.models import HPARAM_RANGES   # plain data: ("float"|"int", low, high[, "log"]) or ("choice", values)
+    for model, ranges in HPARAM_RANGES.items():
+        s = SearchSpace.from_dict(ranges)
+        assert s.names == list(ranges), model
+        for c in s.sobol(8, np.random.default_rng(0)): s.validate(c)
