@@ -100,3 +100,13 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="explicit rng"): optimize_acquisition(space, model, "ei")
     with pytest.raises(ValueError, match="not fitted"): optimize_acquisition(space, make_surrogate("bll"), "ei", rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="non-negative"): upper_confidence_bound(0.0, 1.0, beta=-1.0)
+
+def test_picks_keep_a_minimum_distance_from_observations_and_each_other():
+    space = SearchSpace(x=Float(0.0, 1.0), y=Float(0.0, 1.0))
+    rng = np.random.default_rng(0)
+    X = rng.random((12, 2))
+    model = make_surrogate("ensemble", seed=0).fit(X, -((X - 0.5)**2).sum(1))
+    picks = space.encode(optimize_acquisition(space, model, "ei", rng=rng, n=4, min_distance=0.05))
+    pts = np.r_[X, picks]
+    d = np.sqrt(((pts[:, None] - pts[None])**2).sum(-1)) + np.eye(len(pts))
+    assert d[12:].min() >= 0.05
