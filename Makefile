@@ -13,7 +13,7 @@ ifneq ($(wildcard ../shared/data),)
 export BNNSTUDY_DATA_DIR ?= $(realpath ../shared/data)
 endif
 
-.PHONY: help install export test smoke reproduce report lab clean \
+.PHONY: help install export test smoke reproduce report runs report-file lab clean FORCE \
         bench-train bench-quality bench-hpo bench-lr bench-parallel
 
 help:  ## list the targets
@@ -47,8 +47,90 @@ bench-hpo: $(STAMP)  ## HPO methods on standard test functions: regret, evaluati
 bench-lr: $(STAMP)  ## learning-rate controllers on CPU-sized CIFAR-10 and IMDB subsets, 3 seeds
 	$(PY) -m bnnstudy.benchmarks.lr
 
-reproduce: $(STAMP)  ## the study (PROFILE=cpu by default); for now one model per dataset with its metrics
-	$(PY) -m bnnstudy.benchmarks.quality --profile $(PROFILE)
+# ---- the study: one papermill run per dataset x method x seed, files in and files out -----------------------
+# reports/runs/<profile>/<study>/<dataset>/<method>/seed<k>/{run.ipynb, run.log, result.json, ...}; result.json is
+# written last and atomically, so a run is complete when it exists. A run is redone when it is missing or when the
+# content of its notebook or of the library (bnnstudy/plots.py and _modidx.py aside) changed; a killed run resumes
+# from what it stored. Content, not mtimes: nbdev_export and nbdev_clean rewrite every file they touch.
+RUNS_DIR   ?= reports/runs/$(PROFILE)
+REPORT_DIR ?= $(if $(filter smoke,$(PROFILE)),reports/smoke,reports)
+THREADS    ?=
+PAPERMILL  := $(BIN)/papermill
+LIB_SRC    := $(filter-out bnnstudy/_modidx.py bnnstudy/plots.py,$(wildcard bnnstudy/*.py))
+# the study needs the venv, but not a reinstall each time nbdev_export touches pyproject.toml: only when it is missing
+NEED_VENV  := $(if $(wildcard $(STAMP)),,$(STAMP))
+STUDY_GOALS := reproduce runs report-file
+ifneq ($(filter $(STUDY_GOALS),$(MAKECMDGOALS)),)
+study_runs  = $(shell $(PY) -m bnnstudy.runs targets --profile $(PROFILE) --runs_dir $(RUNS_DIR) --study $(1))
+TABLE_RUNS  := $(call study_runs,table)
+HPO_RUNS    := $(call study_runs,hpo)
+REPLAY_RUNS := $(call study_runs,replay)
+LR_RUNS     := $(call study_runs,lr)
+endif
+ALL_RUNS     = $(TABLE_RUNS) $(HPO_RUNS) $(REPLAY_RUNS) $(LR_RUNS)
+runs_with    = $(foreach r,$(2),$(if $(findstring $(1),$(r)),$(r)))
+src_stamp    = $(RUNS_DIR)/.src-$(1).sha256
+
+# a content stamp per notebook: rewritten (new mtime) only when the sha256 of its sources changes
+$(call src_stamp,%): SRC_FILES = $(LIB_SRC)
+$(call src_stamp,90_report): SRC_FILES = bnnstudy/plots.py bnnstudy/runs.py
+$(call src_stamp,%): FORCE
+	@mkdir -p $(@D)
+	@sha256sum nbs/$*.ipynb $(SRC_FILES) > $@.new; if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+FORCE:
+run_word     = $(word $(1),$(subst /, ,$*))
+
+# $(call papermill,notebook,method parameter name,extra parameters): run the notebook into the target's folder
+define papermill
+	@if [ -f $@ ]; then rm -rf $(@D); fi   # out of date: start afresh (a missing result.json resumes instead)
+	@mkdir -p $(@D)
+	@echo "run $*"
+	@$(PAPERMILL) $(1) $(@D)/run.ipynb -k python3 --log-output --no-progress-bar \
+	    -p dataset $(call run_word,2) -p $(2) $(call run_word,3) -p seed $(patsubst seed%,%,$(call run_word,4)) \
+	    -p profile $(PROFILE) -p out_dir $(abspath $(@D)) $(if $(THREADS),-p threads $(THREADS)) $(3) \
+	    > $(@D)/run.log 2>&1 \
+	  || { echo "FAILED run $*: see $(@D)/run.log (executed notebook: $(@D)/run.ipynb)" >&2; exit 1; }
+	@test -f $@ || { echo "FAILED run $*: finished without writing $@; see $(@D)/run.log" >&2; exit 1; }
+endef
+
+$(TABLE_RUNS) $(HPO_RUNS): $(RUNS_DIR)/%/result.json: $(call src_stamp,50_hpo_experiment) $(NEED_VENV)
+	$(call papermill,nbs/50_hpo_experiment.ipynb,method)
+
+$(REPLAY_RUNS): $(RUNS_DIR)/%/result.json: $(call src_stamp,52_replay_experiment) $(TABLE_RUNS) $(NEED_VENV)
+	$(call papermill,nbs/52_replay_experiment.ipynb,method,\
+	    -p table $(abspath $(dir $(call runs_with,/table/$(call run_word,2)/,$(TABLE_RUNS))))/table.parquet)
+
+# the random trigger lowers the rate as often as the relative-threshold uncertainty run of its dataset and seed did
+$(call runs_with,/random_trigger/,$(LR_RUNS)): $(call runs_with,/uncertainty_relative/,$(LR_RUNS))
+$(LR_RUNS): $(RUNS_DIR)/%/result.json: $(call src_stamp,51_lr_experiment) $(NEED_VENV)
+	$(call papermill,nbs/51_lr_experiment.ipynb,controller,\
+	    $(if $(wildcard $(subst /random_trigger/,/uncertainty_relative/,$@)),-p rate_from $(abspath $(subst /random_trigger/,/uncertainty_relative/,$@))))
+
+# the report: figures, tables, report.ipynb and report.html under $(REPORT_DIR), from the result files only
+define report_recipe
+	@mkdir -p $(REPORT_DIR)
+	@echo "report $(RUNS_DIR) -> $(REPORT_DIR)"
+	@$(PAPERMILL) nbs/90_report.ipynb $(REPORT_DIR)/report.ipynb -k python3 --log-output --no-progress-bar \
+	    -p runs_dir $(abspath $(RUNS_DIR)) -p out_dir $(abspath $(REPORT_DIR)) > $(REPORT_DIR)/report.log 2>&1 \
+	  || { echo "FAILED report: see $(REPORT_DIR)/report.log (executed notebook: $(REPORT_DIR)/report.ipynb)" >&2; exit 1; }
+	@$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN $(REPORT_DIR)/report.ipynb --output-dir $(REPORT_DIR)
+endef
+
+runs: $(ALL_RUNS)  ## every run of PROFILE that is missing or out of date (make -j N runs them in parallel)
+
+report-file: $(REPORT_DIR)/report.html
+$(REPORT_DIR)/report.html: $(ALL_RUNS) $(call src_stamp,90_report) $(NEED_VENV)
+	$(report_recipe)
+
+reproduce: $(NEED_VENV)  ## the study: runs + report (PROFILE=cpu by default; PROFILE=full for a GPU); redoes only what changed
+	@$(MAKE) --no-print-directory runs report-file PROFILE=$(PROFILE)
+	@echo "study $(PROFILE): results in $(RUNS_DIR), report in $(REPORT_DIR)/report.html"
+
+smoke: $(NEED_VENV)  ## the whole pipeline on tiny slices (PROFILE=smoke; reports/runs/smoke, reports/smoke)
+	@$(MAKE) --no-print-directory reproduce PROFILE=smoke
+
+report: $(NEED_VENV)  ## rebuild the report from the results there are (RUNS_DIR, REPORT_DIR; no training)
+	$(report_recipe)
 
 lab: $(STAMP)  ## open JupyterLab on the notebooks
 	$(BIN)/jupyter lab nbs
