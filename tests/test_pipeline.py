@@ -9,7 +9,7 @@ TEMPLATES = {"50_hpo_experiment": {"dataset", "method", "seed", "profile", "out_
              "51_lr_experiment": {"dataset", "controller", "seed", "profile", "out_dir"},
              "52_replay_experiment": {"dataset", "method", "seed", "profile", "out_dir", "table"},
              "90_report": {"runs_dir", "out_dir"}}
-FIGURES = ["hpo_best_so_far_live", "hpo_best_so_far_replay", "hpo_runs_to_target_live", "hpo_runs_to_target_replay",
+FIGURES = ["hpo_best_so_far_live", "hpo_best_so_far_replay", "hpo_average_rank", "hpo_runs_to_target_live", "hpo_runs_to_target_replay",
            "hpo_time_split", "lr_traces", "lr_uncertainty", "lr_learning_curves", "lr_reliability"]
 TABLES = ["provenance", "hpo_targets", "hpo_runs_to_target", "hpo_average_rank", "hpo_summary", "lr_summary",
           "lr_calibration", "lr_reliability_bins"]
