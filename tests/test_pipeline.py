@@ -11,7 +11,7 @@ TEMPLATES = {"50_hpo_experiment": {"dataset", "method", "seed", "profile", "out_
              "90_report": {"runs_dir", "out_dir"}}
 FIGURES = ["hpo_best_so_far_live", "hpo_best_so_far_replay", "hpo_average_rank", "hpo_runs_to_target_live", "hpo_runs_to_target_replay",
            "hpo_time_split", "lr_traces", "lr_uncertainty", "lr_learning_curves", "lr_reliability"]
-TABLES = ["provenance", "hpo_targets", "hpo_runs_to_target", "hpo_average_rank", "hpo_summary", "lr_summary",
+TABLES = ["provenance", "hpo_targets", "hpo_runs_to_target", "hpo_runs_to_target_summary", "hpo_average_rank", "hpo_summary", "lr_summary",
           "lr_calibration", "lr_reliability_bins"]
 
 def _parameters_cell(nb: dict) -> dict:
