@@ -450,14 +450,10 @@ class BNNOptimizer(ModelOptimizer):
         return make_surrogate(self.surrogate, seed=seed, **self.surrogate_kw)
 
 # %% ../nbs/13_hpo.ipynb #40c0d36b
-class _one_torch_thread:
-    "Run torch on one thread inside the block: GP algebra on ~100 points is tiny, and on a busy machine a second thread spin-waits (a 0.4 s fit took 3-9 s)."
-    def __enter__(self):
-        import torch
-        self.n = torch.get_num_threads(); torch.set_num_threads(1)
-    def __exit__(self, *exc):
-        import torch
-        torch.set_num_threads(self.n)
+def _one_torch_thread():
+    "The surrogates' one-thread block: GP algebra on ~100 points is tiny, and on a busy machine a second thread spin-waits (a 0.4 s fit took 3-9 s)."
+    from .surrogate import one_thread
+    return one_thread()
 
 class GPSurrogate:
     "Exact GP surrogate: BoTorch SingleTaskGP, Matérn-5/2 ARD kernel, fitted by maximum marginal likelihood."
