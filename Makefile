@@ -14,7 +14,7 @@ export BNNSTUDY_DATA_DIR ?= $(realpath ../shared/data)
 endif
 
 .PHONY: help install export test smoke reproduce report runs report-file lab clean FORCE \
-        bench-train bench-quality bench-hpo bench-lr bench-parallel
+        bench-train bench-quality bench-hpo bench-lr bench-parallel bench-faults
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -50,6 +50,12 @@ bench-hpo: $(STAMP)  ## HPO methods on standard test functions: regret, evaluati
 
 bench-lr: $(STAMP)  ## learning-rate controllers on CPU-sized CIFAR-10 and IMDB subsets, 3 seeds
 	$(PY) -m bnnstudy.benchmarks.lr
+
+bench-parallel: $(STAMP)  ## 20 trials of a 1-second objective on 2 Dask workers vs sequentially (ratio ~0.5 expected)
+	$(PY) -m bnnstudy.benchmarks.parallel
+
+bench-faults: $(STAMP)  ## SIGKILL a running study >= 20 times, resume each time: trials lost, duplicated, history equal
+	$(PY) -m bnnstudy.benchmarks.faults
 
 # ---- the study: one papermill run per dataset x method x seed, files in and files out -----------------------
 # reports/runs/<profile>/<study>/<dataset>/<method>/seed<k>/{run.ipynb, run.log, result.json, ...}; result.json is
