@@ -1,8 +1,10 @@
-"The SQLite trial store: durability at each tell, resuming (identical suggestions), mismatches, corruption, read-only loading."
-import json, math, sqlite3, subprocess, sys
+"The SQLite trial store: durability at each tell, resuming (identical suggestions), several writers, kills and torn writes, mismatches, corruption, read-only loading."
+import json, math, os, signal, sqlite3, subprocess, sys, warnings
+from pathlib import Path
 import pytest
 from bnnstudy.space import SearchSpace, Float, Int, Choice
 from bnnstudy.hpo import make_optimizer, minimize, load_study, TrialStore
+from bnnstudy.store import StoreRecoveredWarning
 
 def space():
     return SearchSpace(x=Float(-5.0, 10.0), y=Float(1e-3, 1.0, log=True), n=Int(1, 8), kind=Choice(["a", "b", "c"]))
@@ -87,11 +89,109 @@ def test_load_study_is_read_only(tmp_path):
     o.tell(t, 0.0)
     assert len(load_study(tmp_path/"s.db").history) == 7
 
-def test_two_writers_on_one_store_are_detected(tmp_path):
-    a = make_optimizer("random", space(), storage=tmp_path/"s.db")
-    b = make_optimizer("random", space(), storage=tmp_path/"s.db")
-    a.ask()
-    with pytest.raises(RuntimeError, match="another process"): b.ask()
+def test_two_optimizers_share_one_store_without_repeats(tmp_path):
+    "Two optimizers on one file (as two processes would): ids interleave, each sees the other's trials, nothing is reissued while its owner lives."
+    a = make_optimizer("random", space(), seed=1, storage=tmp_path/"s.db")
+    b = make_optimizer("random", space(), seed=1, storage=tmp_path/"s.db")
+    ta = a.ask()
+    tb = b.ask()   # a's trial is pending, not an orphan: b proposes a new one
+    assert (ta.id, tb.id) == (0, 1) and ta.params != tb.params and tb.ask_index == 1
+    b.tell(tb, 2.0); a.tell(ta, 1.0)
+    assert a.ask().id == 2 and [t.value for t in a.history.itertuples()] == [2.0, 1.0]   # a learned b's result
+    with pytest.raises(ValueError, match="already told"): b.tell(ta, 5.0)   # b saw ta pending at its last refresh
+    assert load_study(tmp_path/"s.db").history.trial.tolist() == [1, 0]
+
+WRITER = """
+import sys, math, os, time
+from bnnstudy.space import SearchSpace, Float, Choice
+from bnnstudy.hpo import make_optimizer
+method, path = sys.argv[1], sys.argv[2]
+sp = SearchSpace(x=Float(-5.0, 10.0), y=Float(0.0, 15.0), k=Choice(["a", "b"]))
+o = make_optimizer(method, sp, seed=0, storage=path, **({"surrogate_kw": {"steps": 50}} if method == "bnn" else {}))
+print("ready", flush=True)
+while not os.path.exists(path + ".go"): time.sleep(0.005)   # both start together, so their asks and tells interleave
+for i in range(15):
+    time.sleep(0.01)
+    t = o.ask()
+    v = (t.params["y"] - 5.1/(4*math.pi**2)*t.params["x"]**2 + 5/math.pi*t.params["x"] - 6)**2 + (t.params["k"] == "b")
+    o.tell(t, v)
+    print(t.id, repr(v), flush=True)
+"""
+
+@pytest.mark.parametrize("method", ["random", "bnn"])
+def test_two_processes_ask_and_tell_into_one_store(tmp_path, method):
+    "Two writer processes, 15 trials each, one file: 30 trials, unique ids, ask indices and configurations, every told value there."
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, method, str(tmp_path/"s.db")], stdout=subprocess.PIPE, text=True, env=env)
+             for _ in range(2)]
+    assert [p.stdout.readline() for p in procs] == ["ready\n"] * 2
+    Path(f"{tmp_path/'s.db'}.go").touch()
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    told = [[(int(i), float(v)) for i, v in (line.split() for line in out.splitlines())] for out in outs]
+    assert all(max(i for i, _ in a) > min(i for i, _ in b) for a, b in (told, told[::-1]))   # they did run at the same time
+    told = told[0] + told[1]
+    s = load_study(tmp_path/"s.db")
+    ids = [t.id for t in s.trials]
+    assert len(s.trials) == 30 and len(s.history) == 30 and sorted(ids) == list(range(30))
+    assert sorted(t.ask_index for t in s.trials) == list(range(30))
+    assert sorted(t.tell_index for t in s.trials) == list(range(30))
+    assert len({s.space.key(t.params) for t in s.trials}) == 30
+    stored = {t.id: t.value for t in s.trials}
+    assert len(told) == 30 and all(stored[i] == v for i, v in told)
+
+def _kill_after_tells(path, n, then_ask=True):
+    "A child process that tells `n` trials (values 0..n-1), asks one more (`then_ask`) and is SIGKILLed holding the store open."
+    code = f"""
+import os, signal
+from bnnstudy.space import SearchSpace, Float
+from bnnstudy.hpo import make_optimizer
+o = make_optimizer("random", SearchSpace(x=Float(0, 1)), storage={str(path)!r})
+for i in range({n}): o.tell(o.ask(), float(i))
+if {then_ask}: o.ask()
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    assert subprocess.run([sys.executable, "-c", code]).returncode == -signal.SIGKILL
+
+def _open_recording(path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        o = make_optimizer("random", SearchSpace(x=Float(0, 1)), storage=path)
+    return o, [str(w.message) for w in caught if issubclass(w.category, StoreRecoveredWarning)]
+
+def test_unclean_shutdown_is_recovered_with_one_warning(tmp_path):
+    _kill_after_tells(tmp_path/"s.db", 5)
+    assert Path(f"{tmp_path/'s.db'}-wal").stat().st_size > 0
+    o, msgs = _open_recording(tmp_path/"s.db")
+    assert len(msgs) == 1 and "s.db: recovered 5 told trials after an unclean shutdown" in msgs[0] and "incomplete" not in msgs[0]
+    assert o.history.value.tolist() == [0, 1, 2, 3, 4] and o.ask().id == 5   # the pending trial of the dead writer comes back
+    o.close()
+    assert _open_recording(tmp_path/"s.db")[1] == []   # a clean close leaves nothing to report
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+def test_torn_wal_write_is_discarded_with_a_warning(tmp_path, damage):
+    "The log cut mid-frame (or its last frame overwritten) after a SIGKILLed writer: the last tell is dropped, said so, and the study goes on."
+    _kill_after_tells(tmp_path/"k.db", 5, then_ask=False)   # the last log frame is trial 4's tell
+    wal = Path(f"{tmp_path/'k.db'}-wal")
+    data = wal.read_bytes()
+    wal.write_bytes(data[:-1000] if damage == "truncate" else data[:-1000] + b"\x5a" * 1000)
+    o, msgs = _open_recording(tmp_path/"k.db")
+    assert len(msgs) == 1 and "k.db: recovered 4 told trials" in msgs[0] and "the last, incomplete write" in msgs[0]
+    h = o.history
+    assert h.value.tolist() == [0, 1, 2, 3] and len(o.trials) == 5   # trial 4's tell is gone: it is pending again
+    again = o.ask(2)
+    assert [t.id for t in again] == [4, 5] and again[0].params == o.trials[4].params
+    for t in again: o.tell(t, 9.0)
+    assert load_study(tmp_path/"k.db").history.trial.tolist() == [0, 1, 2, 3, 4, 5]
+
+def test_store_of_another_format_version_is_a_clear_error(tmp_path):
+    make_optimizer("random", space(), storage=tmp_path/"s.db").ask()
+    with sqlite3.connect(tmp_path/"s.db") as con:
+        con.execute("UPDATE study SET value = ? WHERE key = 'format'", (json.dumps("bnnstudy-trials/2"),))
+        con.execute("UPDATE study SET value = ? WHERE key = 'version'", (json.dumps("9.0.0"),))
+    for open_ in (lambda: make_optimizer("random", space(), storage=tmp_path/"s.db"), lambda: load_study(tmp_path/"s.db")):
+        with pytest.raises(ValueError, match=r"s.db was written by bnnstudy 9.0.0 in trial-store format 'bnnstudy-trials/2'.*open it with the version that wrote it"):
+            open_()
 
 def test_store_survives_a_killed_writer(tmp_path):
     "A process killed right after a tell: the told trials are all there and the study resumes."
