@@ -61,17 +61,36 @@ bench-faults: $(STAMP)  ## SIGKILL a running study >= 20 times, resume each time
 # reports/runs/<profile>/<study>/<dataset>/<method>/seed<k>/{run.ipynb, run.log, result.json, ...}; result.json is
 # written last and atomically, so a run is complete when it exists. A run is redone when it is missing or when the
 # content of its notebook or of the library (bnnstudy/plots.py and _modidx.py aside) changed; a killed run resumes
-# from what it stored. Content, not mtimes: nbdev_export and nbdev_clean rewrite every file they touch.
+# from what it stored, unless the sources changed since it started (its folder keeps a copy of the content stamp it
+# started under). Content, not mtimes: nbdev_export and nbdev_clean rewrite every file they touch.
 RUNS_DIR   ?= reports/runs/$(PROFILE)
 REPORT_DIR ?= $(if $(filter smoke,$(PROFILE)),reports/smoke,reports)
 THREADS    ?=
+# the HPO live searches' trials on a local Dask cluster of WORKERS workers, or on the scheduler at SCHEDULER
+# (e.g. tcp://10.0.0.5:8786); neither: one trial at a time, in the run's kernel
+WORKERS    ?=
+SCHEDULER  ?=
 PAPERMILL  := $(BIN)/papermill
 LIB_SRC    := $(filter-out bnnstudy/_modidx.py bnnstudy/plots.py,$(wildcard bnnstudy/*.py))
 # the study needs the venv, but not a reinstall each time nbdev_export touches pyproject.toml: only when it is missing
 NEED_VENV  := $(if $(wildcard $(STAMP)),,$(STAMP))
 STUDY_GOALS := reproduce runs report-file
+# folders the study deletes and rewrites must be given and must not climb with '..'
+check_dir = $(if $(strip $(1)),$(if $(filter ..,$(subst /, ,$(1))),$(error $(2)=$(1) contains '..'; give a path without '..')),$(error $(2) is empty; give a folder))
+ifneq ($(filter $(STUDY_GOALS) smoke report clean-runs,$(MAKECMDGOALS)),)
+$(call check_dir,$(RUNS_DIR),RUNS_DIR)
+$(call check_dir,$(REPORT_DIR),REPORT_DIR)
+endif
 ifneq ($(filter $(STUDY_GOALS),$(MAKECMDGOALS)),)
-study_runs  = $(shell $(PY) -m bnnstudy.runs targets --profile $(PROFILE) --runs_dir $(RUNS_DIR) --study $(1))
+# a bad PROFILE or RUNS_DIR stops make with the command's one-line error (a failed $(shell) would read as "no runs")
+STUDY_TARGETS := $(shell $(PY) -W ignore -m bnnstudy.runs targets --profile $(PROFILE) --runs_dir $(RUNS_DIR) 2>&1)
+ifneq ($(.SHELLSTATUS),0)
+$(error $(STUDY_TARGETS))
+endif
+ifneq ($(filter-out %/result.json,$(STUDY_TARGETS)),)
+$(error bnnstudy.runs targets printed more than result files: $(STUDY_TARGETS))
+endif
+study_runs   = $(filter $(RUNS_DIR)/$(1)/%,$(STUDY_TARGETS))
 TABLE_RUNS  := $(call study_runs,table)
 HPO_RUNS    := $(call study_runs,hpo)
 REPLAY_RUNS := $(call study_runs,replay)
@@ -89,11 +108,14 @@ $(call src_stamp,%): FORCE
 	@sha256sum nbs/$*.ipynb $(SRC_FILES) > $@.new; if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 FORCE:
 run_word     = $(word $(1),$(subst /, ,$*))
+run_stamp    = $(filter %.sha256,$^)
 
-# $(call papermill,notebook,method parameter name,extra parameters): run the notebook into the target's folder
+# $(call papermill,notebook,method parameter name,extra parameters): run the notebook into the target's folder.
+# An out-of-date result, or a folder left by a killed run under other sources, starts afresh; a folder left by a
+# killed run under these sources resumes (the notebooks pick up their trial store or partial table).
 define papermill
-	@if [ -f $@ ]; then rm -rf $(@D); fi   # out of date: start afresh (a missing result.json resumes instead)
-	@mkdir -p $(@D)
+	@if [ -f $@ ] || ! cmp -s $(run_stamp) $(@D)/.src.sha256; then rm -rf $(@D); fi
+	@mkdir -p $(@D) && cp $(run_stamp) $(@D)/.src.sha256
 	@echo "run $*"
 	@$(PAPERMILL) $(1) $(@D)/run.ipynb -k python3 --log-output --no-progress-bar \
 	    -p dataset $(call run_word,2) -p $(2) $(call run_word,3) -p seed $(patsubst seed%,%,$(call run_word,4)) \
@@ -104,7 +126,8 @@ define papermill
 endef
 
 $(TABLE_RUNS) $(HPO_RUNS): $(RUNS_DIR)/%/result.json: $(call src_stamp,50_hpo_experiment) $(NEED_VENV)
-	$(call papermill,nbs/50_hpo_experiment.ipynb,method)
+	$(call papermill,nbs/50_hpo_experiment.ipynb,method,$(if $(filter $(HPO_RUNS),$@),\
+	    $(if $(WORKERS),-p n_workers $(WORKERS)) $(if $(SCHEDULER),-p scheduler_address $(SCHEDULER))))
 
 $(REPLAY_RUNS): $(RUNS_DIR)/%/result.json: $(call src_stamp,52_replay_experiment) $(TABLE_RUNS) $(NEED_VENV)
 	$(call papermill,nbs/52_replay_experiment.ipynb,method,\
@@ -116,14 +139,17 @@ $(LR_RUNS): $(RUNS_DIR)/%/result.json: $(call src_stamp,51_lr_experiment) $(NEED
 	$(call papermill,nbs/51_lr_experiment.ipynb,controller,\
 	    $(if $(wildcard $(subst /random_trigger/,/uncertainty_relative/,$@)),-p rate_from $(abspath $(subst /random_trigger/,/uncertainty_relative/,$@))))
 
-# the report: figures, tables, report.ipynb and report.html under $(REPORT_DIR), from the result files only
+# the report: figures, tables, report.ipynb and report.html under $(REPORT_DIR), from the result files only;
+# report.html, the target, appears last and whole (a killed report is redone)
 define report_recipe
 	@mkdir -p $(REPORT_DIR)
 	@echo "report $(RUNS_DIR) -> $(REPORT_DIR)"
 	@$(PAPERMILL) nbs/90_report.ipynb $(REPORT_DIR)/report.ipynb -k python3 --log-output --no-progress-bar \
 	    -p runs_dir $(abspath $(RUNS_DIR)) -p out_dir $(abspath $(REPORT_DIR)) > $(REPORT_DIR)/report.log 2>&1 \
 	  || { echo "FAILED report: see $(REPORT_DIR)/report.log (executed notebook: $(REPORT_DIR)/report.ipynb)" >&2; exit 1; }
-	@$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN $(REPORT_DIR)/report.ipynb --output-dir $(REPORT_DIR)
+	@$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN $(REPORT_DIR)/report.ipynb --output-dir $(REPORT_DIR) \
+	    --output report.partial
+	@mv $(REPORT_DIR)/report.partial.html $(REPORT_DIR)/report.html
 endef
 
 runs: $(ALL_RUNS)  ## every run of PROFILE that is missing or out of date (make -j N runs them in parallel)
@@ -136,6 +162,10 @@ reproduce: $(NEED_VENV)  ## the study: runs + report (PROFILE=cpu by default; PR
 	@$(MAKE) --no-print-directory runs report-file PROFILE=$(PROFILE)
 	@echo "study $(PROFILE): results in $(RUNS_DIR), report in $(REPORT_DIR)/report.html"
 
+.PHONY: clean-runs
+clean-runs:  ## delete PROFILE's run folders and stamps (RUNS_DIR): the next reproduce redoes every run
+	rm -rf $(addprefix $(RUNS_DIR)/,table hpo replay lr) $(wildcard $(RUNS_DIR)/.src-*.sha256)
+
 smoke: $(NEED_VENV)  ## the whole pipeline on tiny slices (PROFILE=smoke; reports/runs/smoke, reports/smoke)
 	@$(MAKE) --no-print-directory reproduce PROFILE=smoke
 
@@ -146,5 +176,5 @@ lab: $(STAMP)  ## open JupyterLab on the notebooks
 	$(BIN)/jupyter lab nbs
 
 clean:  ## remove caches and run outputs (keeps .venv and the committed report tables/figures)
-	rm -rf reports/runs .cache _proc _docs .pytest_cache
+	rm -rf reports/runs reports/smoke .cache _proc _docs .pytest_cache
 	find . -name __pycache__ -not -path './.venv/*' -exec rm -rf {} +

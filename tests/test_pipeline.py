@@ -1,11 +1,12 @@
 "The study pipeline end to end: papermill templates, make smoke (runs, resume, report), result schema, failures."
-import ast, json, os, shutil, subprocess, sys
+import ast, json, shutil, subprocess, sys
 from pathlib import Path
 import pytest
+from conftest import run_make
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-TEMPLATES = {"50_hpo_experiment": {"dataset", "method", "seed", "profile", "out_dir"},
+TEMPLATES = {"50_hpo_experiment": {"dataset", "method", "seed", "profile", "out_dir", "n_workers", "scheduler_address"},
              "51_lr_experiment": {"dataset", "controller", "seed", "profile", "out_dir"},
              "52_replay_experiment": {"dataset", "method", "seed", "profile", "out_dir", "table"},
              "90_report": {"runs_dir", "out_dir"}}
@@ -45,22 +46,6 @@ def test_targets_stay_inside_runs_dir(tmp_path):
     with pytest.raises(ValueError, match="plain name"): RunSpec("lr", "cifar10", "../../etc", 0)
     with pytest.raises(ValueError, match="outside"): RunSpec.from_path(tmp_path.parent/"x"/"result.json", tmp_path)
 
-@pytest.fixture
-def project(tmp_path):
-    "A copy of the project (sources, notebooks, Makefile; the venv linked) that edits elsewhere cannot change mid-test."
-    proj = tmp_path/"project"
-    proj.mkdir()
-    for name in ("Makefile", "settings.ini", "pyproject.toml"): shutil.copy(ROOT/name, proj/name)
-    for name in ("nbs", "bnnstudy"): shutil.copytree(ROOT/name, proj/name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-    (proj/".venv").symlink_to(ROOT/".venv")
-    return proj
-
-def _make(project, *args):
-    "Run make in `project`; its kernels and commands import the copy's bnnstudy (PYTHONPATH)."
-    env = os.environ | {"PYTHONPATH": str(project),
-                        "BNNSTUDY_DATA_DIR": os.environ.get("BNNSTUDY_DATA_DIR", str(ROOT.parent/"shared"/"data"))}
-    return subprocess.run(["make", "--no-print-directory", *args], cwd=project, capture_output=True, text=True, env=env)
-
 def _check_result(r: dict, runs_dir: Path):
     from bnnstudy.runs import RESULT_KEYS, get_profile
     assert set(RESULT_KEYS) <= set(r), f"missing {set(RESULT_KEYS) - set(r)}"
@@ -86,10 +71,9 @@ def _check_result(r: dict, runs_dir: Path):
         assert "lr" in r["history"][0]
     assert (Path(r["path"]).parent/"run.ipynb").is_file()
 
-def test_smoke_pipeline_end_to_end_and_resume(tmp_path, project):
-    runs, report = tmp_path/"runs", tmp_path/"report"
-    args = ["smoke", f"RUNS_DIR={runs}", f"REPORT_DIR={report}"]
-    first = _make(project, *args)
+def test_smoke_pipeline_end_to_end_and_resume(smoke_study):
+    runs, report, first = smoke_study.runs, smoke_study.report, smoke_study.make
+    print(f"make smoke: {smoke_study.seconds:.0f} s")
     assert first.returncode == 0, first.stdout + first.stderr
     from bnnstudy.runs import load_results, run_specs
     results = load_results(runs)
@@ -102,8 +86,9 @@ def test_smoke_pipeline_end_to_end_and_resume(tmp_path, project):
     for name in TABLES:
         for ext in ("csv", "md"): assert (report/"tables"/f"{name}.{ext}").stat().st_size > 0, f"{name}.{ext}"
     for name in ("report.ipynb", "report.html"): assert (report/name).stat().st_size > 0
+    assert not list(report.glob("report.partial*")), "the report's temporary file was left behind"
     stamps = {p: p.stat().st_mtime_ns for p in [*runs.rglob("result.json"), report/"report.html"]}
-    second = _make(project, *args)
+    second = run_make(smoke_study.project, *smoke_study.args)
     assert second.returncode == 0, second.stdout + second.stderr
     redone = [l for l in second.stdout.splitlines() if l.startswith(("run ", "report "))]
     assert not redone, f"a second make smoke redid {redone}"
@@ -111,8 +96,9 @@ def test_smoke_pipeline_end_to_end_and_resume(tmp_path, project):
 
 def test_failed_run_stops_make_and_names_its_log(tmp_path, project):
     tmp_path = tmp_path/"runs"
-    res = _make(project, "runs", "PROFILE=smoke", f"RUNS_DIR={tmp_path}", "THREADS=many")
+    res = run_make(project, "runs", "PROFILE=smoke", f"RUNS_DIR={tmp_path}", "THREADS=many")
     assert res.returncode != 0
     assert "FAILED run table/wine_quality/design/seed0" in res.stderr and "run.log" in res.stderr, res.stderr
     assert not list(tmp_path.rglob("result.json"))
     assert "ValueError" in (tmp_path/"table/wine_quality/design/seed0/run.log").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["table"], "make went on after the failure"
