@@ -4,7 +4,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from bnnstudy.space import SearchSpace, Float, Int, Choice
-from bnnstudy.hpo import Trial, make_optimizer, minimize, maximize, OPTIMIZERS
+from bnnstudy.hpo import Trial, make_optimizer, minimize, maximize, OPTIMIZERS, TrialStore, load_study
+from bnnstudy.store import Trial as StoreTrial
 
 METHODS = ["random", "grid", "tpe", "bnn", "gp"]
 FAST = {"bnn": dict(surrogate_kw=dict(steps=100)), "grid": dict(budget=64)}   # small fits: these tests check behaviour, not quality
@@ -161,6 +162,48 @@ def test_grid_in_minimize_covers_an_even_grid():
     h = o.history
     assert sorted(h.x.unique().tolist()) == [0.0, 0.25, 0.5, 0.75, 1.0] and set(h.k) == {"a", "b"}
 
+def test_hpo_reexports_the_store():
+    assert Trial is StoreTrial and TrialStore.__module__ == "bnnstudy.store" and callable(load_study)
+
 def test_import_hpo_does_not_import_torch():
     code = "import sys, bnnstudy.hpo; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+def test_minimize_hands_n_workers_and_scheduler_address_to_dask(monkeypatch):
+    "`n_workers`/`scheduler_address` run the study through bnnstudy.parallel.optimize_parallel, with the optimizer minimize made."
+    import types
+    calls = []
+    def optimize_parallel(opt, objective, n_trials, **kw):   # a sequential stand-in with the same signature, recording its call
+        calls.append(kw)
+        for _ in range(n_trials):
+            t = opt.ask(); opt.tell(t, objective(t.params))
+        return opt
+    monkeypatch.setitem(sys.modules, "bnnstudy.parallel", types.SimpleNamespace(optimize_parallel=optimize_parallel))
+    o = minimize(toy, space(), method="random", n_trials=3, n_workers=2, timeout=60, progress=False)
+    assert len(o.history) == 3 and o.method == "random"
+    assert calls == [dict(n_workers=2, scheduler_address=None, timeout=60, progress=False)]
+    maximize(lambda p: -toy(p), space(), method="random", n_trials=2, scheduler_address="tcp://127.0.0.1:8786", progress=False)
+    assert calls[1]["scheduler_address"] == "tcp://127.0.0.1:8786" and calls[1]["n_workers"] is None
+    with ThreadPoolExecutor(1) as ex:
+        with pytest.raises(ValueError, match="either executor= or Dask"): minimize(toy, space(), n_workers=2, executor=ex)
+
+def test_minimize_without_workers_does_not_import_dask():
+    code = ("import sys; from bnnstudy.hpo import minimize; from bnnstudy.space import SearchSpace, Float\n"
+            "minimize(lambda p: p['x']**2, SearchSpace(x=Float(0, 1)), method='random', n_trials=3, progress=False)\n"
+            "assert not any(m.split('.')[0] in ('dask', 'distributed', 'torch') for m in sys.modules), 'dask or torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+def test_bad_search_space_and_values_outside_it_are_one_line_errors():
+    with pytest.raises(TypeError, match="SearchSpace"): minimize(toy, {"lr": (1e-5, 1e-3)}, method="random", n_trials=2)
+    with pytest.raises((TypeError, ValueError), match="low"): minimize(toy, SearchSpace(lr=Float(1e-3, 1e-5)), method="random", n_trials=2)
+    o = opt("random")
+    good = o.ask().params
+    with pytest.raises(ValueError, match=r"parameter 'dropout'=0\.9 is outside \[0\.2, 0\.5\]"): o.tell(good | {"dropout": 0.9}, 1.0)
+    with pytest.raises(ValueError, match=r"parameter 'units'=500 is outside \[50, 200\]"): o.tell(good | {"units": 500}, 1.0)
+    assert len(o.history) == 0   # nothing recorded by a refused tell
+
+def test_objective_returning_inf_or_a_non_number_fails_its_trial_and_the_study_goes_on():
+    values = iter([float("inf"), None, [1.0], 2.0])
+    o = minimize(lambda p: next(values), space(), method="random", n_trials=4, progress=False)
+    h = o.history
+    assert h.status.tolist() == ["failed", "failed", "failed", "completed"] and "not a number" in h.error[2]
