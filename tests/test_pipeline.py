@@ -1,5 +1,5 @@
 "The study pipeline end to end: papermill templates, make smoke (runs, resume, report), result schema, failures."
-import ast, json, shutil, subprocess, sys
+import ast, json, re, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 from conftest import run_make
@@ -100,5 +100,6 @@ def test_failed_run_stops_make_and_names_its_log(tmp_path, project):
     assert res.returncode != 0
     assert "FAILED run table/wine_quality/design/seed0" in res.stderr and "run.log" in res.stderr, res.stderr
     assert not list(tmp_path.rglob("result.json"))
-    assert "ValueError" in (tmp_path/"table/wine_quality/design/seed0/run.log").read_text()
+    log = re.sub(r"\x1b\[[0-9;]*m", "", (tmp_path/"table/wine_quality/design/seed0/run.log").read_text())   # no colours
+    assert "ValueError: threads must be a non-negative integer" in log
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["table"], "make went on after the failure"

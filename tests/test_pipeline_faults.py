@@ -65,7 +65,13 @@ def test_killed_smoke_redoes_only_unfinished_runs_and_reports_the_same(tmp_path,
     complete = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in expected if p.exists()}
     unfinished = {expected[p] for p in expected if p not in complete}
     half_written = [rel for rel in unfinished if (runs/rel).is_dir()]
-    print(f"killed with {len(complete)} of {len(expected)} runs complete; half-written: {half_written}")
+    print(f"killed with {len(complete)} of {len(expected)} runs complete; half-written:",
+          {rel: sorted(f.name for f in (runs/rel).iterdir()) for rel in half_written})
+    from bnnstudy.hpo import load_study
+    for rel in half_written:
+        if (runs/rel/"trials.sqlite").is_file():
+            try: print(rel, "stored", load_study(runs/rel/"trials.sqlite"))
+            except ValueError as e: print(rel, e)
     assert 2 <= len(complete) < len(expected) and half_written
 
     again = run_make(proj, *args)
