@@ -89,11 +89,12 @@ def test_wrong_column_type_names_file(tmp_path):
     with pytest.raises(ValueError, match=r"imdb[/\\]train\.parquet .*column 'label' is string, not integer"):
         load_data("imdb", data_dir=tmp_path)
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "footer_cut", "empty"])
 def test_corrupt_parquet_names_file(tmp_path, damage):
     path = mnist_dir(tmp_path)/"mnist"/"test.parquet"
     good = path.read_bytes()
-    path.write_bytes(b"this is not parquet at all" if damage == "garbage" else good[:len(good)//2])
+    path.write_bytes({"garbage": b"this is not parquet at all", "truncated": good[:len(good)//2],
+                      "footer_cut": good[:-3], "empty": b""}[damage])   # footer_cut: a copy that stopped 3 bytes short
     with pytest.raises(ValueError, match=r"test\.parquet is not a readable Parquet file"):
         load_data("mnist", data_dir=tmp_path)
 
