@@ -160,6 +160,31 @@ def test_bad_inputs(cluster):
     assert time.monotonic() - t0 < 15
     assert opt.trials == []   # nothing was asked
 
+def test_objectives_that_cannot_travel(cluster):
+    _, client = cluster
+    import threading
+    lock = threading.Lock()
+    opt = make_optimizer("random", SPACE)
+    with pytest.raises(TypeError, match=r"does not pickle \(TypeError: cannot pickle '_thread.lock' object\)"):
+        optimize_parallel(opt, lambda p: float(lock.locked()), 2, client=client)
+    def refuse(): raise RuntimeError("not on this machine")
+    class Unloadable:
+        def __call__(self, p): return 0.0
+        def __reduce__(self): return refuse, ()
+    with pytest.raises(RuntimeError, match=r"could not load the objective \(RuntimeError: not on this machine\)"):
+        optimize_parallel(opt, Unloadable(), 2, client=client)
+    assert opt.trials == []
+
+def test_script_without_main_guard_is_told_what_to_do(tmp_path):
+    script = tmp_path/"study.py"   # worker processes import the main module: unguarded, it starts clusters again
+    script.write_text("from bnnstudy.hpo import make_optimizer\nfrom bnnstudy.space import SearchSpace, Int\n"
+                      "from bnnstudy.parallel import optimize_parallel\n"
+                      "optimize_parallel(make_optimizer('random', SearchSpace(k=Int(0, 9))), lambda p: 0.0, 2, n_workers=1)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "RuntimeError: could not start 1 Dask worker processes" in done.stderr
+    assert "under `if __name__ == '__main__':`" in done.stderr.splitlines()[-1]
+
 def test_missing_dask_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)   # as if it were not installed
     with pytest.raises(ImportError, match=r"pip install 'dask\[distributed\]'"):
