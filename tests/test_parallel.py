@@ -87,7 +87,7 @@ def test_storage_holds_every_trial_and_resumes(tmp_path, cluster):
     assert set(pending) <= set(study.history.trial)
     assert study.history.k.nunique() == 9 and (study.history.value == study.history.k).all()
 
-def test_interrupt_closes_the_cluster_and_the_study_resumes(tmp_path):
+def test_interrupt_closes_the_cluster_and_the_study_resumes(tmp_path, cluster):
     path = tmp_path/"study.db"
     opt = make_optimizer("random", SPACE, seed=0, storage=path)
     tell, told = opt.tell, []
@@ -104,7 +104,7 @@ def test_interrupt_closes_the_cluster_and_the_study_resumes(tmp_path):
     study = load_study(path)
     assert len(study.history) == 2 and len(study.trials) == 4   # two told, two left pending (in flight)
     opt._store.close()
-    resumed = optimize_parallel(make_optimizer("random", SPACE, seed=0, storage=path), objective, 3, n_workers=2, progress=False)
+    resumed = optimize_parallel(make_optimizer("random", SPACE, seed=0, storage=path), objective, 3, client=cluster[1], progress=False)
     study = load_study(path)
     assert len(study.history) == 5 and len(study.trials) == 5 and len(resumed.trials) == 5
     assert (study.history.value == study.history.k).all()
