@@ -216,3 +216,21 @@ def test_no_pickle_only_json(tmp_path):
     with sqlite3.connect(tmp_path/"s.db") as con:
         for (v,) in con.execute("SELECT value FROM study"): json.loads(v)
         for (p,) in con.execute("SELECT params FROM trials"): assert set(json.loads(p)) == {"x", "y", "n", "kind"}
+
+def test_a_forked_child_leaves_the_parents_store_alone(tmp_path):
+    "A child forked while a store is open (a process pool) exits without touching the parent's connection or session."
+    code = f"""
+import os, sys
+from bnnstudy.space import SearchSpace, Float
+from bnnstudy.hpo import make_optimizer
+o = make_optimizer("random", SearchSpace(x=Float(0, 1)), storage={str(tmp_path/'s.db')!r})
+o.tell(o.ask(), 1.0)
+pid = os.fork()
+if pid == 0: sys.exit(0)   # a normal exit: atexit and the store's finalizer run in the child
+os.waitpid(pid, 0)
+assert o._store.sessions() == [o._store.session], o._store.sessions()
+o.tell(o.ask(), 2.0)
+print(len(o.history))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.split() == ["2"], out.stderr
