@@ -158,8 +158,12 @@ report-file: $(REPORT_DIR)/report.html
 $(REPORT_DIR)/report.html: $(ALL_RUNS) $(call src_stamp,90_report) $(NEED_VENV)
 	$(report_recipe)
 
+# one reproduce per runs folder at a time (util-linux flock, where there is one): the lock dies with its holder, kill -9 too
+LOCK := $(if $(shell command -v flock),flock -n -E 75 $(RUNS_DIR)/.lock)
 reproduce: $(NEED_VENV)  ## the study: runs + report (PROFILE=cpu by default; PROFILE=full for a GPU); redoes only what changed
-	@$(MAKE) --no-print-directory runs report-file PROFILE=$(PROFILE)
+	@mkdir -p $(RUNS_DIR)
+	@$(LOCK) $(MAKE) --no-print-directory runs report-file PROFILE=$(PROFILE) || { rc=$$?; [ $$rc != 75 ] || \
+	    echo "another make reproduce is running in $(RUNS_DIR); wait for it (or end it) and run this again" >&2; exit $$rc; }
 	@echo "study $(PROFILE): results in $(RUNS_DIR), report in $(REPORT_DIR)/report.html"
 
 .PHONY: clean-runs

@@ -1,5 +1,5 @@
 "The study pipeline under faults: a killed make resumes, bad parameters and bad files stop with one clear line, nothing is unpickled."
-import ast, json, os, re, shutil, signal, subprocess, sys, time, uuid
+import ast, json, os, re, shutil, signal, subprocess, sys, time, uuid, warnings
 from pathlib import Path
 import pandas as pd
 import psutil
@@ -54,14 +54,20 @@ def test_killed_smoke_redoes_only_unfinished_runs_and_reports_the_same(tmp_path,
     with open(tmp_path/"killed.log", "w") as log:
         make = subprocess.Popen(["make", "--no-print-directory", *args], cwd=proj, stdout=log, stderr=subprocess.STDOUT,
                                 env=project_env(proj, BNNSTUDY_TEST_MARKER=marker), start_new_session=True)
-        try:   # kill once some runs are complete and another one is under way (its folder started, no result yet)
+        try:   # kill once some runs are complete and another is under way (its folder started, no result yet), best
+            concurrent = None   # one that has begun its trial store; failing that, once four runs are complete
             while make.poll() is None:
                 done = [p for p in expected if p.exists()]
                 busy = [p for p in expected if not p.exists() and (p.parent/"run.log").exists()]
-                if 2 <= len(done) < len(expected) and busy: break
+                if busy and concurrent is None:   # a second make on the same runs folder is turned away
+                    concurrent = run_make(proj, *args)
+                storing = [p for p in busy if (p.parent/"trials.sqlite").exists()]
+                if 2 <= len(done) < len(expected) and busy and (storing or len(done) >= 4): break
                 time.sleep(0.05)
             assert make.poll() is None, "make finished before it could be killed: " + (tmp_path/"killed.log").read_text()
         finally: _kill_everything(make, marker)
+    assert concurrent.returncode != 0 and "another make reproduce is running in" in concurrent.stderr, concurrent.stderr
+    assert "run " not in concurrent.stdout
     complete = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in expected if p.exists()}
     unfinished = {expected[p] for p in expected if p not in complete}
     half_written = [rel for rel in unfinished if (runs/rel).is_dir()]
@@ -86,10 +92,13 @@ def test_killed_smoke_redoes_only_unfinished_runs_and_reports_the_same(tmp_path,
 
 # ---- a killed HPO run resumes from its trial store --------------------------------------------------------------
 
-def test_hpo_run_resumes_its_trial_store(tmp_path, smoke_study):
-    "An HPO run killed after two told trials and one in flight: run again, it keeps those, redoes the one in flight, ends as an uninterrupted run."
+@pytest.mark.parametrize("workers", [None, 1])
+def test_hpo_run_resumes_its_trial_store(tmp_path, smoke_study, workers):
+    """An HPO run killed after two told trials and one in flight: run again (in its kernel, or on a one-worker Dask
+    cluster through the notebook's `n_workers`), it keeps those, redoes the one in flight, ends as an uninterrupted run."""
     from bnnstudy.hpo import load_study
     from bnnstudy.runs import read_result
+    from bnnstudy.store import StoreRecoveredWarning
     proj, out = smoke_study.project, tmp_path/"runs/hpo/wine_quality/random/seed0"
     out.mkdir(parents=True)
     store = out/"trials.sqlite"
@@ -104,13 +113,16 @@ def test_hpo_run_resumes_its_trial_store(tmp_path, smoke_study):
     assert len(told) == 2 and len(in_flight) == 1
     subprocess.run([BIN/"papermill", "nbs/50_hpo_experiment.ipynb", str(out/"run.ipynb"), "-k", "python3", "--no-progress-bar",
                     "-p", "dataset", "wine_quality", "-p", "method", "random", "-p", "seed", "0", "-p", "profile", "smoke",
-                    "-p", "out_dir", str(out)], cwd=proj, env=project_env(proj), check=True, capture_output=True)
-    after = {t.id: t for t in load_study(store).trials}
+                    "-p", "out_dir", str(out), *(["-p", "n_workers", str(workers)] if workers else [])],
+                   cwd=proj, env=project_env(proj), check=True, capture_output=True)
+    with warnings.catch_warnings():   # the finished run closed its store: reopening it recovers nothing
+        warnings.simplefilter("error", StoreRecoveredWarning)
+        after = {t.id: t for t in load_study(store).trials}
     for i, t in told.items():   # kept as they were, not trained again
         assert (after[i].params, after[i].value, after[i].started_at, after[i].finished_at) == (t.params, t.value, t.started_at, t.finished_at)
     assert after[in_flight[0].id].told and after[in_flight[0].id].params == in_flight[0].params
     result = read_result(out/"result.json")
-    assert len(result["trials"]) == 6 and len(after) == 6
+    assert len(result["trials"]) == 6 and len(after) == 6 and result["params"]["n_workers"] == workers
     uninterrupted = read_result(smoke_study.runs/"hpo/wine_quality/random/seed0/result.json")
     assert [(t["params"], t["value"]) for t in result["trials"]] == [(t["params"], t["value"]) for t in uninterrupted["trials"]]
     assert result["best"] == uninterrupted["best"]
