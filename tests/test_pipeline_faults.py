@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 import pytest
-from conftest import ROOT, copy_project, project_env, run_make
+from conftest import ROOT, project_env, run_make
 
 BIN = Path(sys.executable).parent
 
