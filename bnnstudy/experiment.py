@@ -4,7 +4,7 @@
 
 # %% ../nbs/32_experiment.ipynb #69b0aa83
 from __future__ import annotations
-import inspect, io, json, hashlib, math, time
+import io, json, hashlib, math, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ from .models import DEFAULT_MODEL, HPARAM_RANGES, build_model, split_hparams
 from .train import fit, evaluate, predict
 from .metrics import calibration, probabilities
 from .space import SearchSpace
-from .hpo import make_optimizer, minimize, maximize, load_study, space_to_json
+from .hpo import make_optimizer, maximize, load_study, space_to_json
 from .runs import get_profile, hpo_settings, lr_settings, save_result, best_so_far, replay, RunSpec, grid_budget
 
 # %% auto #0
@@ -96,9 +96,6 @@ def live_search(objective: HPOObjective, method: str, seed: int, n_trials: int, 
 
 def _dask_search(objective, method, seed, n_trials, storage, n_workers, scheduler_address, **optimizer_kw):
     "The rest of the study through `bnnstudy.hpo.maximize` on Dask workers (a local cluster, or `scheduler_address`'s)."
-    if not {"n_workers", "scheduler_address"} <= set(inspect.signature(minimize).parameters):
-        raise ValueError("n_workers/scheduler_address need bnnstudy.hpo.minimize with Dask support, which this version "
-                         "lacks; leave them None (the search then runs its trials one at a time)")
     told = len(load_study(storage).history) if storage is not None and Path(storage).is_file() else 0
     if told >= n_trials:
         return make_optimizer(method, objective.space, seed=seed, maximize=objective.maximize, storage=storage, **optimizer_kw)
