@@ -153,6 +153,12 @@ def remaining(self: Optimizer) -> float:
     return self.space.size - len(self._seen) if self.space.is_finite else math.inf
 
 @patch
+def available(self: Optimizer) -> float:
+    "How many trials `ask` can hand out now (pending ones to re-issue plus new configurations), after a `refresh`."
+    self.refresh()   # trials other processes on the same storage asked or told count as done or pending
+    return len(self._reissue) + self.remaining
+
+@patch
 def ask(self: Optimizer, n: int | None = None) -> Trial | list[Trial]:
     "A trial to evaluate (or a list of `n` distinct ones for parallel workers)."
     k = 1 if n is None else _count(n)
@@ -590,8 +596,7 @@ def minimize(objective, space: SearchSpace, method: str = "bnn", n_trials: int =
     t0, done = time.monotonic(), 0
     with tqdm(total=n_trials, desc=method, disable=not progress) as bar:
         while done < n_trials and (timeout is None or time.monotonic() - t0 < timeout):
-            opt.refresh()   # trials other processes on the same storage asked or told count as done or pending
-            left = len(opt._reissue) + opt.remaining
+            left = opt.available()
             if left <= 0:
                 warnings.warn(f"the search space is exhausted after {len(opt._told)} told trials; stopping"); break
             trials = opt.ask(int(min(batch_size, n_trials - done, left)))

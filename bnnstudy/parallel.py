@@ -135,8 +135,7 @@ def optimize_parallel(opt: Optimizer, objective, n_trials: int, *, n_workers: in
         def top_up():
             nonlocal asked, exhausted
             if timeout is not None and time.monotonic() - t0 >= timeout: return
-            if callable(getattr(opt, "refresh", None)): opt.refresh()   # trials other processes on the same storage asked or told
-            left = len(opt._reissue) + opt.remaining
+            left = opt.available()   # after reading what other processes on the same storage asked or told
             k = int(min(n_workers - len(running), n_trials - asked, left))
             if left <= 0 and not exhausted and asked < n_trials:
                 warnings.warn(f"the search space is exhausted after {len(opt._told)} told trials; stopping"); exhausted = True
