@@ -13,7 +13,7 @@ ifneq ($(wildcard ../shared/data),)
 export BNNSTUDY_DATA_DIR ?= $(realpath ../shared/data)
 endif
 
-.PHONY: help install export test smoke reproduce report runs report-file lab clean FORCE \
+.PHONY: help install export test lint test-fast docs readme nbs-execute smoke reproduce report runs report-file lab clean FORCE \
         bench-train bench-quality bench-hpo bench-lr bench-parallel bench-faults
 
 help:  ## list the targets
@@ -35,9 +35,39 @@ export: $(STAMP)  ## regenerate bnnstudy/ from nbs/ and strip notebook outputs
 # One torch/BLAS thread per process: nbdev_test runs two notebooks at once on two cores, and oversubscribed
 # threads made small-model steps several times slower here.
 test: export OMP_NUM_THREADS = 1
-test: $(STAMP)  ## run every notebook as a test (nbdev_test), then pytest
+test: $(STAMP) lint  ## the lint, every notebook as a test (nbdev_test), then pytest
 	$(BIN)/nbdev_test --n_workers 2
 	$(BIN)/pytest
+
+lint: $(STAMP)  ## ruff over the package, the tests and the notebooks (rules in ruff.toml)
+	$(BIN)/ruff check bnnstudy tests nbs .ci
+
+# the everyday loop: the library's notebooks (00-4x and index; not the papermill templates 5x, the benchmarks 8x or the
+# report 90) and the tests not marked pipeline, faults or slow (tests/conftest.py); its time goes to dev_loop.md
+test-fast: export OMP_NUM_THREADS = 1
+test-fast: $(STAMP) lint  ## the quick loop (< 2 min): library notebooks + pytest -m "not pipeline and not faults and not slow"
+	@start=$$(date +%s); \
+	$(BIN)/nbdev_test --n_workers 2 --file_re '^([0-4]|index)'; \
+	$(BIN)/pytest -m "not pipeline and not faults and not slow"; \
+	secs=$$(( $$(date +%s) - start )); \
+	printf '# make test-fast\n\n`make test-fast` (lint, library notebooks, pytest -m "not pipeline and not faults and not slow") took %s s on %s CPU cores (%s UTC).\n' \
+	    "$$secs" "$$(nproc)" "$$(date -u '+%Y-%m-%d %H:%M')" > reports/tables/dev_loop.md; \
+	echo "make test-fast: $$secs s (written to reports/tables/dev_loop.md)"
+
+# the docs site under _docs/ (README as index.html, one page per notebook) from the notebooks as committed, and
+# README.md from nbs/index.ipynb (see .ci/site.py: Quarto, which nbdev_docs needs, cannot be installed from PyPI here)
+docs: $(STAMP)  ## build the docs site into _docs/ from the notebooks (index.html is the README)
+	$(PY) .ci/site.py site _docs
+
+readme: $(STAMP)  ## write README.md from nbs/index.ipynb (its code cells' outputs included)
+	$(PY) .ci/site.py readme README.md
+
+# execute the library's notebooks in place (outputs kept for readers), then strip execution noise with nbdev_clean
+NB_EXEC := $(sort $(wildcard nbs/[0-3]*.ipynb)) nbs/index.ipynb
+nbs-execute: export OMP_NUM_THREADS = 1
+nbs-execute: $(STAMP)  ## run notebooks 0x-3x and index in place, keeping outputs (then nbdev_clean them)
+	@for nb in $(NB_EXEC); do echo "execute $$nb"; \
+	    $(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level WARN "$$nb" && $(BIN)/nbdev_clean --fname "$$nb"; done
 
 bench-train: $(STAMP)  ## engine throughput vs a bare PyTorch loop (ratio >= 0.9 expected)
 	$(PY) -m bnnstudy.benchmarks.train
@@ -60,7 +90,7 @@ bench-faults: $(STAMP)  ## SIGKILL a running study >= 20 times, resume each time
 # ---- the study: one papermill run per dataset x method x seed, files in and files out -----------------------
 # reports/runs/<profile>/<study>/<dataset>/<method>/seed<k>/{run.ipynb, run.log, result.json, ...}; result.json is
 # written last and atomically, so a run is complete when it exists. A run is redone when it is missing or when the
-# content of its notebook or of the library (bnnstudy/plots.py and _modidx.py aside) changed; a killed run resumes
+# content of its notebook or of the library (bnnstudy/report.py and _modidx.py aside) changed; a killed run resumes
 # from what it stored, unless the sources changed since it started (its folder keeps a copy of the content stamp it
 # started under). Content, not mtimes: nbdev_export and nbdev_clean rewrite every file they touch.
 RUNS_DIR   ?= reports/runs/$(PROFILE)
@@ -71,15 +101,66 @@ THREADS    ?=
 WORKERS    ?=
 SCHEDULER  ?=
 PAPERMILL  := $(BIN)/papermill
-LIB_SRC    := $(filter-out bnnstudy/_modidx.py bnnstudy/plots.py,$(wildcard bnnstudy/*.py))
+LIB_SRC    := $(filter-out bnnstudy/_modidx.py bnnstudy/report.py,$(wildcard bnnstudy/*.py))
 # the study needs the venv, but not a reinstall each time nbdev_export touches pyproject.toml: only when it is missing
 NEED_VENV  := $(if $(wildcard $(STAMP)),,$(STAMP))
 STUDY_GOALS := reproduce runs report-file
-# folders the study deletes and rewrites must be given and must not climb with '..'
-check_dir = $(if $(strip $(1)),$(if $(filter ..,$(subst /, ,$(1))),$(error $(2)=$(1) contains '..'; give a path without '..')),$(error $(2) is empty; give a folder))
+# ---- every variable a user may set is checked before it reaches a shell: $(shell) runs even under make -n, and
+# recipes splice values into command lines. The value as given (unexpanded) may not hold a '$'; the expanded value is
+# one word of the allowed characters (so no spaces, quotes, ';', '|', '&', '`' or '$'), and paths are quoted anyway.
+NAME_CHARS := a b c d e f g h i j k l m n o p q r s t u v w x y z A B C D E F G H I J K L M N O P Q R S T U V W X Y Z \
+              0 1 2 3 4 5 6 7 8 9 _ -
+DIGITS     := 0 1 2 3 4 5 6 7 8 9
+PATH_CHARS := $(NAME_CHARS) . / + @ :
+# what is left of $(1) once every character listed in $(2) is removed: empty when $(1) uses only those characters
+strip_chars = $(if $(2),$(call strip_chars,$(subst $(firstword $(2)),,$(1)),$(wordlist 2,$(words $(2)),$(2))),$(1))
+# a '$' in the value a user gave (command line or environment), before make expands it
+given_dollar = $(if $(or $(findstring command line,$(origin $(1))),$(findstring environment,$(origin $(1)))),$(findstring $$,$(value $(1))))
+# $(call check_var,NAME,allowed characters,what NAME must be): one line and stop when the value of NAME breaks the rule
+check_var = $(if $(or $(call given_dollar,$(1)),$(filter-out 1,$(words $($(1)))),$(call strip_chars,$($(1)),$(2))),\
+    $(error $(1)='$(value $(1))' is not valid: give $(3)))
+check_count = $(if $(value $(1)),$(call check_var,$(1),$(DIGITS),a positive whole number like 2)$(if $(filter 0%,$($(1))),\
+    $(error $(1)='$($(1))' is not valid: give a positive whole number like 2, without leading zeros)))
+# folders the study deletes and rewrites: given, plain (no spaces or shell characters; make cannot handle spaces in
+# target names), and not climbing with '..'
+check_dir = $(if $(strip $($(1))),,$(error $(1) is empty; give a folder))$(call check_var,$(1),$(PATH_CHARS),a folder path of letters$(comma) digits and _ - . / + @ : only (no spaces; use a symlink without them))$(if \
+    $(filter ..,$(subst /, ,$($(1)))),$(error $(1)=$($(1)) contains '..'; give a path without '..'))
+comma := ,
+$(call check_var,PROFILE,$(NAME_CHARS),a profile name: smoke$(comma) cpu or full)
+$(call check_count,THREADS)
+$(call check_count,WORKERS)
+ifneq ($(value SCHEDULER),)
+$(call check_var,SCHEDULER,$(PATH_CHARS),a scheduler address like tcp://10.0.0.5:8786 or tls://host:8786)
+ifeq ($(filter tcp://% tls://%,$(SCHEDULER)),)
+$(error SCHEDULER='$(SCHEDULER)' is not valid: give a scheduler address like tcp://10.0.0.5:8786 or tls://host:8786)
+endif
+ifneq ($(or $(call strip_chars,$(lastword $(subst :, ,$(SCHEDULER))),$(DIGITS)),$(if $(word 3,$(subst :, ,$(SCHEDULER))),,no)),)
+$(error SCHEDULER='$(SCHEDULER)' has no port: give a scheduler address like tcp://10.0.0.5:8786 or tls://host:8786)
+endif
+endif
+ifneq ($(filter-out 1,$(value FORCE)),)
+$(error FORCE='$(value FORCE)' is not valid: give FORCE=1 or leave it out)
+endif
 ifneq ($(filter $(STUDY_GOALS) smoke report clean-runs,$(MAKECMDGOALS)),)
-$(call check_dir,$(RUNS_DIR),RUNS_DIR)
-$(call check_dir,$(REPORT_DIR),REPORT_DIR)
+$(call check_dir,RUNS_DIR)
+$(call check_dir,REPORT_DIR)
+# the profile names from the package (no user input in this command), where the venv is there to ask
+ifneq ($(wildcard $(PY)),)
+PROFILES := $(shell $(PY) -W ignore -c 'from bnnstudy.runs import PROFILES; print(*PROFILES)' 2>/dev/null)
+ifneq ($(PROFILES),)
+ifeq ($(filter $(PROFILES),$(PROFILE)),)
+$(error PROFILE=$(PROFILE) is not a profile: choose one of $(PROFILES))
+endif
+endif
+endif
+endif
+# clean-runs deletes folders: only under this project's reports/ unless FORCE=1 (symlinks resolved)
+ifneq ($(filter clean-runs,$(MAKECMDGOALS)),)
+ifneq ($(FORCE),1)
+ifeq ($(filter $(or $(realpath reports),$(abspath reports))/%,$(or $(realpath $(RUNS_DIR)),$(abspath $(RUNS_DIR)))),)
+$(error RUNS_DIR=$(RUNS_DIR) is outside this project's reports/ folder; clean-runs deletes run folders only there: pass FORCE=1 to delete them anyway)
+endif
+endif
 endif
 ifneq ($(filter $(STUDY_GOALS),$(MAKECMDGOALS)),)
 # a bad PROFILE or RUNS_DIR stops make with the command's one-line error (a failed $(shell) would read as "no runs")
@@ -102,10 +183,10 @@ src_stamp    = $(RUNS_DIR)/.src-$(1).sha256
 
 # a content stamp per notebook: rewritten (new mtime) only when the sha256 of its sources changes
 $(call src_stamp,%): SRC_FILES = $(LIB_SRC)
-$(call src_stamp,90_report): SRC_FILES = bnnstudy/plots.py bnnstudy/runs.py
+$(call src_stamp,90_report): SRC_FILES = bnnstudy/report.py bnnstudy/runs.py
 $(call src_stamp,%): FORCE
-	@mkdir -p $(@D)
-	@sha256sum nbs/$*.ipynb $(SRC_FILES) > $@.new; if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+	@mkdir -p '$(@D)'
+	@sha256sum 'nbs/$*.ipynb' $(foreach f,$(SRC_FILES),'$(f)') > '$@.new'; if cmp -s '$@.new' '$@'; then rm '$@.new'; else mv '$@.new' '$@'; fi
 FORCE:
 run_word     = $(word $(1),$(subst /, ,$*))
 run_stamp    = $(filter %.sha256,$^)
@@ -114,42 +195,42 @@ run_stamp    = $(filter %.sha256,$^)
 # An out-of-date result, or a folder left by a killed run under other sources, starts afresh; a folder left by a
 # killed run under these sources resumes (the notebooks pick up their trial store or partial table).
 define papermill
-	@if [ -f $@ ] || ! cmp -s $(run_stamp) $(@D)/.src.sha256; then rm -rf $(@D); fi
-	@mkdir -p $(@D) && cp $(run_stamp) $(@D)/.src.sha256
-	@echo "run $*"
-	@$(PAPERMILL) $(1) $(@D)/run.ipynb -k python3 --log-output --no-progress-bar \
-	    -p dataset $(call run_word,2) -p $(2) $(call run_word,3) -p seed $(patsubst seed%,%,$(call run_word,4)) \
-	    -p profile $(PROFILE) -p out_dir $(abspath $(@D)) $(if $(THREADS),-p threads $(THREADS)) $(3) \
-	    > $(@D)/run.log 2>&1 \
-	  || { echo "FAILED run $*: see $(@D)/run.log (executed notebook: $(@D)/run.ipynb)" >&2; exit 1; }
-	@test -f $@ || { echo "FAILED run $*: finished without writing $@; see $(@D)/run.log" >&2; exit 1; }
+	@if [ -f '$@' ] || ! cmp -s '$(run_stamp)' '$(@D)/.src.sha256'; then rm -rf -- '$(@D)'; fi
+	@mkdir -p '$(@D)' && cp '$(run_stamp)' '$(@D)/.src.sha256'
+	@echo 'run $*'
+	@'$(PAPERMILL)' '$(1)' '$(@D)/run.ipynb' -k python3 --log-output --no-progress-bar \
+	    -p dataset '$(call run_word,2)' -p $(2) '$(call run_word,3)' -p seed '$(patsubst seed%,%,$(call run_word,4))' \
+	    -p profile '$(PROFILE)' -p out_dir '$(abspath $(@D))' $(if $(THREADS),-p threads '$(THREADS)') $(3) \
+	    > '$(@D)/run.log' 2>&1 \
+	  || { echo 'FAILED run $*: see $(@D)/run.log (executed notebook: $(@D)/run.ipynb)' >&2; exit 1; }
+	@test -f '$@' || { echo 'FAILED run $*: finished without writing $@; see $(@D)/run.log' >&2; exit 1; }
 endef
 
 $(TABLE_RUNS) $(HPO_RUNS): $(RUNS_DIR)/%/result.json: $(call src_stamp,50_hpo_experiment) $(NEED_VENV)
 	$(call papermill,nbs/50_hpo_experiment.ipynb,method,$(if $(filter $(HPO_RUNS),$@),\
-	    $(if $(WORKERS),-p n_workers $(WORKERS)) $(if $(SCHEDULER),-p scheduler_address $(SCHEDULER))))
+	    $(if $(WORKERS),-p n_workers '$(WORKERS)') $(if $(SCHEDULER),-p scheduler_address '$(SCHEDULER)')))
 
 $(REPLAY_RUNS): $(RUNS_DIR)/%/result.json: $(call src_stamp,52_replay_experiment) $(TABLE_RUNS) $(NEED_VENV)
 	$(call papermill,nbs/52_replay_experiment.ipynb,method,\
-	    -p table $(abspath $(dir $(call runs_with,/table/$(call run_word,2)/,$(TABLE_RUNS))))/table.parquet)
+	    -p table '$(abspath $(dir $(call runs_with,/table/$(call run_word,2)/,$(TABLE_RUNS))))/table.parquet')
 
 # the random trigger lowers the rate as often as the relative-threshold uncertainty run of its dataset and seed did
 $(call runs_with,/random_trigger/,$(LR_RUNS)): $(call runs_with,/uncertainty_relative/,$(LR_RUNS))
 $(LR_RUNS): $(RUNS_DIR)/%/result.json: $(call src_stamp,51_lr_experiment) $(NEED_VENV)
 	$(call papermill,nbs/51_lr_experiment.ipynb,controller,\
-	    $(if $(wildcard $(subst /random_trigger/,/uncertainty_relative/,$@)),-p rate_from $(abspath $(subst /random_trigger/,/uncertainty_relative/,$@))))
+	    $(if $(wildcard $(subst /random_trigger/,/uncertainty_relative/,$@)),-p rate_from '$(abspath $(subst /random_trigger/,/uncertainty_relative/,$@))'))
 
 # the report: figures, tables, report.ipynb and report.html under $(REPORT_DIR), from the result files only;
 # report.html, the target, appears last and whole (a killed report is redone)
 define report_recipe
-	@mkdir -p $(REPORT_DIR)
-	@echo "report $(RUNS_DIR) -> $(REPORT_DIR)"
-	@$(PAPERMILL) nbs/90_report.ipynb $(REPORT_DIR)/report.ipynb -k python3 --log-output --no-progress-bar \
-	    -p runs_dir $(abspath $(RUNS_DIR)) -p out_dir $(abspath $(REPORT_DIR)) > $(REPORT_DIR)/report.log 2>&1 \
-	  || { echo "FAILED report: see $(REPORT_DIR)/report.log (executed notebook: $(REPORT_DIR)/report.ipynb)" >&2; exit 1; }
-	@$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN $(REPORT_DIR)/report.ipynb --output-dir $(REPORT_DIR) \
+	@mkdir -p '$(REPORT_DIR)'
+	@echo 'report $(RUNS_DIR) -> $(REPORT_DIR)'
+	@'$(PAPERMILL)' nbs/90_report.ipynb '$(REPORT_DIR)/report.ipynb' -k python3 --log-output --no-progress-bar \
+	    -p runs_dir '$(abspath $(RUNS_DIR))' -p out_dir '$(abspath $(REPORT_DIR))' > '$(REPORT_DIR)/report.log' 2>&1 \
+	  || { echo 'FAILED report: see $(REPORT_DIR)/report.log (executed notebook: $(REPORT_DIR)/report.ipynb)' >&2; exit 1; }
+	@'$(BIN)/jupyter' nbconvert --to html --no-input --log-level WARN '$(REPORT_DIR)/report.ipynb' --output-dir '$(REPORT_DIR)' \
 	    --output report.partial
-	@mv $(REPORT_DIR)/report.partial.html $(REPORT_DIR)/report.html
+	@mv '$(REPORT_DIR)/report.partial.html' '$(REPORT_DIR)/report.html'
 endef
 
 runs: $(ALL_RUNS)  ## every run of PROFILE that is missing or out of date (make -j N runs them in parallel)
@@ -159,16 +240,16 @@ $(REPORT_DIR)/report.html: $(ALL_RUNS) $(call src_stamp,90_report) $(NEED_VENV)
 	$(report_recipe)
 
 # one reproduce per runs folder at a time (util-linux flock, where there is one): the lock dies with its holder, kill -9 too
-LOCK := $(if $(shell command -v flock),flock -n -E 75 $(RUNS_DIR)/.lock)
+LOCK := $(if $(shell command -v flock),flock -n -E 75 '$(RUNS_DIR)/.lock')
 reproduce: $(NEED_VENV)  ## the study: runs + report (PROFILE=cpu by default; PROFILE=full for a GPU); redoes only what changed
-	@mkdir -p $(RUNS_DIR)
-	@$(LOCK) $(MAKE) --no-print-directory runs report-file PROFILE=$(PROFILE) || { rc=$$?; [ $$rc != 75 ] || \
-	    echo "another make reproduce is running in $(RUNS_DIR); wait for it (or end it) and run this again" >&2; exit $$rc; }
-	@echo "study $(PROFILE): results in $(RUNS_DIR), report in $(REPORT_DIR)/report.html"
+	@mkdir -p '$(RUNS_DIR)'
+	@$(LOCK) $(MAKE) --no-print-directory runs report-file 'PROFILE=$(PROFILE)' || { rc=$$?; [ $$rc != 75 ] || \
+	    echo 'another make reproduce is running in $(RUNS_DIR); wait for it (or end it) and run this again' >&2; exit $$rc; }
+	@echo 'study $(PROFILE): results in $(RUNS_DIR), report in $(REPORT_DIR)/report.html'
 
 .PHONY: clean-runs
 clean-runs:  ## delete PROFILE's run folders and stamps (RUNS_DIR): the next reproduce redoes every run
-	rm -rf $(addprefix $(RUNS_DIR)/,table hpo replay lr) $(wildcard $(RUNS_DIR)/.src-*.sha256)
+	rm -rf -- $(foreach d,table hpo replay lr,'$(RUNS_DIR)/$(d)') $(foreach f,$(wildcard $(RUNS_DIR)/.src-*.sha256),'$(f)')
 
 smoke: $(NEED_VENV)  ## the whole pipeline on tiny slices (PROFILE=smoke; reports/runs/smoke, reports/smoke)
 	@$(MAKE) --no-print-directory reproduce PROFILE=smoke
@@ -180,5 +261,5 @@ lab: $(STAMP)  ## open JupyterLab on the notebooks
 	$(BIN)/jupyter lab nbs
 
 clean:  ## remove caches and run outputs (keeps .venv and the committed report tables/figures)
-	rm -rf reports/runs reports/smoke .cache _proc _docs .pytest_cache
+	rm -rf -- 'reports/runs' 'reports/smoke' '.cache' '_proc' '_docs' '.pytest_cache'
 	find . -name __pycache__ -not -path './.venv/*' -exec rm -rf {} +

@@ -96,10 +96,16 @@ def test_smoke_pipeline_end_to_end_and_resume(smoke_study):
 
 def test_failed_run_stops_make_and_names_its_log(tmp_path, project):
     tmp_path = tmp_path/"runs"
-    res = run_make(project, "runs", "PROFILE=smoke", f"RUNS_DIR={tmp_path}", "THREADS=many")
+    # a run that fails: the copy's notebook raises after its parameters (make itself refuses a bad THREADS before any run)
+    nb_path = project/"nbs/50_hpo_experiment.ipynb"; nb = json.loads(nb_path.read_text())
+    at = next(i for i, c in enumerate(nb["cells"]) if "parameters" in c.get("metadata", {}).get("tags", []))
+    nb["cells"].insert(at + 1, {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                                "source": "raise ValueError('injected failure')"})
+    nb_path.write_text(json.dumps(nb))
+    res = run_make(project, "runs", "PROFILE=smoke", f"RUNS_DIR={tmp_path}")
     assert res.returncode != 0
     assert "FAILED run table/wine_quality/design/seed0" in res.stderr and "run.log" in res.stderr, res.stderr
     assert not list(tmp_path.rglob("result.json"))
     log = re.sub(r"\x1b\[[0-9;]*m", "", (tmp_path/"table/wine_quality/design/seed0/run.log").read_text())   # no colours
-    assert "ValueError: threads must be a non-negative integer" in log
+    assert "ValueError: injected failure" in log
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["table"], "make went on after the failure"
