@@ -23,6 +23,20 @@ def run_make(project: Path, *args) -> subprocess.CompletedProcess:
     "Run make in `project` to the end; its output as text."
     return subprocess.run(["make", "--no-print-directory", *args], cwd=project, capture_output=True, text=True, env=project_env(project))
 
+# Markers for `make test-fast` (registered in pyproject.toml): by file, and by measured duration. SLOW lists the tests
+# over 10 s in `OMP_NUM_THREADS=1 nice pytest --durations=40` of the non-pipeline tests on this 2-core machine.
+SLOW = set()
+
+def file_marker(name: str) -> str | None:
+    "The marker every test of the file `name` gets: the end-to-end make runs, the kill-and-resume runs, the docs build."
+    if name.startswith("test_pipeline"): return "pipeline"
+    return {"test_faults.py": "faults", "test_docs.py": "docs"}.get(name)
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if mark := file_marker(item.path.name): item.add_marker(getattr(pytest.mark, mark))
+        if f"{item.path.name}::{item.originalname}" in SLOW: item.add_marker(pytest.mark.slow)
+
 @pytest.fixture
 def project(tmp_path):
     return copy_project(tmp_path/"project")

@@ -1,7 +1,6 @@
 "Edge cases of bnnstudy.metrics that do not belong in the notebook: import cost, tensors, brute-force cross-checks."
-import math, subprocess, sys
+import subprocess, sys
 import numpy as np
-import pandas as pd
 import pytest
 from bnnstudy import metrics as M
 

@@ -1,5 +1,5 @@
 "The notebooks in nbs/ are the source: bnnstudy/ must be exactly what `nbdev_export` writes from them."
-import configparser, filecmp, shutil, subprocess, sys
+import configparser, shutil, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,8 +4,7 @@
 
 # %% ../../nbs/83_bench_lr.ipynb #a7285c5a
 from __future__ import annotations
-import json, math, sys, time
-import numpy as np
+import json, math, time
 import pandas as pd
 import torch
 from fastcore.script import call_parse
@@ -18,7 +17,7 @@ from ..lr import make_controller
 
 # %% auto #0
 __all__ = ['TASKS', 'CONTROLLER_NAMES', 'UNCERTAINTY', 'ABLATIONS', 'MATCH_RATE_OF', 'TARGET_EPOCH_SHARE', 'run_one', 'bench',
-           'add_epochs_to_target', 'summarise', 'verdict', 'format_table', 'main']
+           'add_epochs_to_target', 'summarize', 'verdict', 'format_table', 'main']
 
 # %% ../../nbs/83_bench_lr.ipynb #a287956e
 TASKS = {
@@ -86,7 +85,7 @@ def add_epochs_to_target(runs: pd.DataFrame) -> pd.DataFrame:
     runs["epochs_to_target"] = [math.nan if e is None else e for e in hit]
     return runs
 
-def summarise(runs: pd.DataFrame) -> pd.DataFrame:
+def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     "One row per dataset × controller: epochs to target (penalised mean, share of the fixed run's epochs, reached), test metrics, times."
     runs = add_epochs_to_target(runs)
     runs["penalised"] = runs.epochs_to_target.fillna(runs.epochs + 1)
@@ -147,7 +146,7 @@ def main(seeds: int = 3,                      # number of seeds (0, 1, ...)
     t0 = time.perf_counter()
     runs = bench(tuple(datasets.split(",")), tuple(range(seeds)), tuple(controllers.split(",")), tasks,
                  log=lambda s: print(s, flush=True))
-    summary = summarise(runs)
+    summary = summarize(runs)
     v = verdict(summary)
     print(f"\nbench-lr: {seeds} seed(s), {time.perf_counter() - t0:.0f} s in all, torch threads {threads}; "
           + "; ".join(f"{d}: {tasks[d]['load']['n_train']} train, {tasks[d]['epochs']} epochs" for d in datasets.split(",")))
