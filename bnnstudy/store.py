@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_store.ipynb #878433d7
 from __future__ import annotations
-import itertools, json, os, socket, sqlite3, struct, threading, time, warnings, weakref
+import itertools, json, os, re, socket, sqlite3, struct, threading, time, urllib.parse, warnings, weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fastcore.basics import patch
@@ -13,7 +13,7 @@ import bnnstudy
 
 # %% auto #0
 __all__ = ['FORMAT', 'BUSY_TIMEOUT', 'Trial', 'new_session', 'end_session', 'session_alive', 'WalState', 'inspect_wal',
-           'StoreRecoveredWarning', 'check_format', 'TrialStore']
+           'StoreRecoveredWarning', 'check_format', 'storage_path', 'TrialStore', 'backup_study']
 
 # %% ../nbs/13_store.ipynb #b34213f5
 @dataclass
@@ -135,30 +135,79 @@ def check_format(meta: dict, where) -> dict:
                          "version that wrote it, or pass a new storage path")
     return meta
 
+# %% ../nbs/13_store.ipynb #e7028c0b
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+)://(.*)$", re.S)
+
+def storage_path(storage) -> Path | None:
+    "The file of `storage`: None (in memory), a path, or an SQLite URL (`sqlite:///rel.db`, `sqlite:////abs.db`); other URLs are an error."
+    if storage is None: return None
+    m = _URL.match(storage) if isinstance(storage, str) else None
+    if m is None: return Path(storage)
+    scheme, rest = m.groups()
+    if scheme.lower() not in ("sqlite", "sqlite+pysqlite"):
+        raise ValueError(f"storage {storage!r} is a {scheme}:// URL; bnnstudy keeps a study in one SQLite file: "
+                         "pass a file path or 'sqlite:///study.db'")
+    if not rest.startswith("/") or "?" in rest or rest[1:] in ("", ":memory:"):
+        raise ValueError(f"storage {storage!r} names no file: pass 'sqlite:///study.db' (relative to the working folder) "
+                         "or 'sqlite:////abs/path/study.db' (absolute), without '?options'")
+    return Path(urllib.parse.unquote(rest[1:]))   # after 'sqlite:///': a relative path, or '/...' for an absolute one
+
+
+# %% ../nbs/13_store.ipynb #390e0e00
+def _no_tables_no_log(path: Path) -> bool:
+    "A non-empty SQLite file with no table ever written to it and no `-wal` beside it."
+    try:
+        if path.stat().st_size == 0 or Path(f"{path}-wal").exists(): return False
+        with open(path, "rb") as f: head = f.read(100)
+    except OSError: return False
+    return len(head) == 100 and head.startswith(b"SQLite format 3\0") and head[40:44] == b"\0\0\0\0"   # schema cookie
+
+def _looks_torn(path: Path, wait: float = 2.0) -> bool:
+    "`_no_tables_no_log` still after `wait` seconds (a creating process writes its log within milliseconds)."
+    deadline = time.monotonic() + wait
+    while _no_tables_no_log(path):
+        if time.monotonic() > deadline: return True
+        time.sleep(0.05)
+    return False
+
+def _writable(folder: Path) -> bool: return os.access(folder, os.W_OK)
+
+
 # %% ../nbs/13_store.ipynb #2651fd65
 class TrialStore:
     "A study's metadata and trials in one SQLite file (WAL, a commit per ask and per tell); `path=None` keeps them in memory."
     def __init__(self, path=None, readonly: bool = False, timeout: float = BUSY_TIMEOUT):
-        self.path, self.readonly = (None if path is None else Path(path)), readonly
+        self.path, self.readonly = storage_path(path), readonly
         if readonly and (self.path is None or not self.path.is_file()):
             raise FileNotFoundError(f"no trial store at {path!s}; pass the `storage` path a study was run with")
         self.where = ":memory:" if self.path is None else str(self.path)
         self._lock = threading.RLock()
         self.session, self.timeout = None, timeout
         wal = None if self.path is None else inspect_wal(self.path)
+        if self.path is not None and _looks_torn(self.path):
+            raise ValueError(f"{self.where} is an SQLite file without tables or a -wal log beside it: most likely a copy of an "
+                             "open store's .db without its -wal, which holds the trials; copy the .db with its -wal (or use "
+                             "backup_study), or pass a new storage path")
         try:
             self.con = self._connect(timeout)
             tables = self._tables()
-            if tables and not {"study", "trials"} <= tables:
-                raise ValueError(f"{self.where} is an SQLite file but not a bnnstudy trial store (its tables: {sorted(tables)}); "
-                                 "pass a new storage path")
+            self._check_schema(tables)
+            if readonly and not tables:
+                raise ValueError(f"{self.where} holds no bnnstudy study (an empty SQLite file); pass the storage path a study was run with")
             check = self.con.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok": raise sqlite3.DatabaseError(check)
             if not readonly: self._prepare()
             self._columns = [r[1] for r in self.con.execute("PRAGMA table_info(trials)")]
             self._report_recovery(wal)
             if not readonly: self._register()
-        except sqlite3.DatabaseError as e:
+        except (sqlite3.DatabaseError, PermissionError) as e:
+            folder = self.path.parent if self.path is not None else None
+            if folder is not None and folder.is_dir() and not _writable(folder):
+                raise ValueError(
+                    f"{self.where} cannot be opened {'for reading' if readonly else 'for writing'}: its folder {folder} is not "
+                    f"writable ({e}); " + ("SQLite must fold its -wal log into the .db first: copy the .db and its -wal to a "
+                    "writable folder and open the copy" if readonly else "pass a storage path in a writable folder, or read "
+                    "the study with load_study")) from None
             raise ValueError(f"{self.where} is not a readable bnnstudy trial store (SQLite: {e}); it may be corrupt: "
                              "restore it from a backup or pass a new storage path") from None
 
@@ -166,9 +215,22 @@ class TrialStore:
         # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so the write lock is taken before any read
         kw = dict(timeout=timeout, isolation_level=None, check_same_thread=False)
         if self.path is None: return sqlite3.connect(":memory:", **kw)
-        if self.readonly: return sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, **kw)
+        if self.readonly:
+            # read-only media: no writer can exist there, and SQLite could not create the -shm index WAL mode reads
+            # through; with no log to fold in, the file is immutable
+            frozen = not Path(f"{self.path}-wal").exists() and not _writable(self.path.parent)
+            return sqlite3.connect(f"{self.path.resolve().as_uri()}?{'immutable=1' if frozen else 'mode=ro'}", uri=True, **kw)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         return sqlite3.connect(self.path, **kw)
+
+    def _check_schema(self, tables: set):
+        "One line when the file holds tables that are not a trial store's (other tables, or `study`/`trials` of another schema)."
+        cols = {t: {r[1] for r in self.con.execute(f"PRAGMA table_info({t})")} for t in ("study", "trials") if t in tables}
+        if tables and not ({"study", "trials"} <= tables and {"key", "value"} <= cols["study"]
+                           and {"id", "params", "status", "value", "error", "source"} <= cols["trials"]):
+            found = ", ".join(f"{t}({', '.join(sorted(cols[t]))})" if t in cols else t for t in sorted(tables))
+            raise ValueError(f"{self.where} is an SQLite file but not a bnnstudy trial store (its tables: {found}); "
+                             "pass a new storage path")
 
     def _tables(self) -> set:
         return {r[0] for r in self.con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -301,7 +363,7 @@ def trials(self: TrialStore, after_id: int = -1, after_tell: int = -1) -> list[T
 
 @patch
 def close(self: TrialStore):
-    "Close the connection (a writer also leaves the `sessions` table: its pending trials may then be asked again)."
+    "Close the connection (a writer also leaves the `sessions` table, so its pending trials may be asked again, and checkpoints the log)."
     if self.session is None: self.con.close()
     else: self._finalizer(); self.session = None   # runs `_close` once, now
 
@@ -313,5 +375,40 @@ def _close(con, session, lock, pid, live=_LIVE, error=sqlite3.Error, getpid=os.g
         with lock:
             if con.in_transaction: con.rollback()
             con.execute("DELETE FROM sessions WHERE owner = ?", (session,))
+            # the log into the .db, so that a copy of the .db alone has every trial (a reader's snapshot may hold some back)
+            con.execute("PRAGMA wal_checkpoint(PASSIVE)")
     except error: pass   # closing anyway: a session left behind is recognised as gone by its process
     finally: con.close()
+
+# %% ../nbs/13_store.ipynb #d214ed67
+@patch
+def checkpoint(self: TrialStore, mode: str = "PASSIVE") -> bool:
+    "Copy the log into the `.db` file (`PRAGMA wal_checkpoint`); True when every committed transaction is now in the `.db`."
+    if self.path is None or self.readonly: return True
+    if mode.upper() not in ("PASSIVE", "FULL", "RESTART", "TRUNCATE"): raise ValueError(f"unknown checkpoint mode {mode!r}")
+    with self._lock:
+        busy, log, done = self.con.execute(f"PRAGMA wal_checkpoint({mode.upper()})").fetchone()
+    return busy == 0 and log == done
+
+@patch
+def backup(self: TrialStore, dest) -> Path:
+    "A consistent one-file copy of the store at new file `dest` (SQLite's backup API: safe while other processes write)."
+    dest = storage_path(dest)
+    if dest is None or dest.exists(): raise FileExistsError(f"backup destination {dest} exists; pass a new file path")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
+    out = sqlite3.connect(part)
+    try:
+        with self._lock: self.con.backup(out)
+        out.execute("PRAGMA journal_mode=DELETE")   # one self-contained file, no log beside it
+        out.close(); os.replace(part, dest)
+    except BaseException:
+        out.close(); part.unlink(missing_ok=True); raise
+    return dest
+
+def backup_study(src, dest) -> Path:
+    "Copy the study stored at `src` to the new file `dest`, consistently, even while it runs; `dest`."
+    store = TrialStore(src, readonly=True)
+    try: return store.backup(dest)
+    finally: store.close()
+

@@ -234,3 +234,91 @@ print(len(o.history))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.split() == ["2"], out.stderr
+
+# ---- copies, backups, torn copies, foreign files, read-only media, storage URLs (issue 12 items 2, 4, 6; issue 13 item 7) ----
+
+def _tell(o, n):
+    for i in range(n): o.tell(o.ask(), float(i))
+
+def test_a_copy_of_the_db_alone_after_close_has_every_trial(tmp_path):
+    import shutil
+    a = make_optimizer("random", space(), storage=tmp_path/"s.db")
+    other = make_optimizer("random", space(), storage=tmp_path/"s.db")   # another worker still has the store open
+    _tell(a, 12)
+    a.close()
+    shutil.copy(tmp_path/"s.db", tmp_path/"copy.db")
+    assert len(load_study(tmp_path/"copy.db").history) == 12
+    other.close()
+
+def test_a_backup_while_the_study_is_open_has_every_trial(tmp_path):
+    from bnnstudy.store import backup_study
+    o = make_optimizer("random", space(), seed=2, storage=tmp_path/"s.db")
+    _tell(o, 7)
+    assert backup_study(tmp_path/"s.db", tmp_path/"b/backup.db") == tmp_path/"b/backup.db"
+    assert sorted(p.name for p in (tmp_path/"b").iterdir()) == ["backup.db"]   # one file, nothing beside it
+    study = load_study(tmp_path/"b/backup.db")
+    assert len(study.history) == 7 and study.meta["seed"] == 2
+    r = make_optimizer("random", space(), seed=2, storage=tmp_path/"b/backup.db")   # a backup resumes like the original
+    assert len(r.history) == 7
+    with pytest.raises(FileExistsError, match="exists"): o._store.backup(tmp_path/"b/backup.db")
+
+def test_a_torn_copy_is_refused_never_a_new_empty_study(tmp_path):
+    import shutil
+    o = make_optimizer("random", space(), storage=tmp_path/"s.db")
+    _tell(o, 5)
+    shutil.copy(tmp_path/"s.db", tmp_path/"copy.db")   # the .db alone, while the trials are in its -wal
+    for open_it in (lambda: make_optimizer("random", space(), storage=tmp_path/"copy.db"), lambda: load_study(tmp_path/"copy.db")):
+        with pytest.raises(ValueError, match=r"copy.db is an SQLite file without tables or a -wal .* backup_study"): open_it()
+    with sqlite3.connect(tmp_path/"copy.db") as con: assert con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+
+@pytest.mark.parametrize("make, match", [
+    (lambda p: p.touch(), "holds no bnnstudy study"),
+    (lambda p: sqlite3.connect(p).execute("PRAGMA user_version = 7"), "without tables"),
+    (lambda p: sqlite3.connect(p).executescript("CREATE TABLE study (a); CREATE TABLE trials (b)"),
+     r"not a bnnstudy trial store \(its tables: study\(a\), trials\(b\)\)"),
+    (lambda p: sqlite3.connect(p).executescript("CREATE TABLE study (key, value); CREATE TABLE trials (id)"),
+     r"not a bnnstudy trial store"),
+])
+def test_empty_or_foreign_sqlite_files_are_one_line_errors(tmp_path, make, match):
+    make(tmp_path/"x.db")
+    with pytest.raises(ValueError, match=match): load_study(tmp_path/"x.db")
+    if "no bnnstudy study" not in match:   # an empty file may become a new study; the others never
+        with pytest.raises(ValueError, match=match): make_optimizer("random", space(), storage=tmp_path/"x.db")
+
+def test_a_closed_store_on_read_only_media_is_read_without_writing(tmp_path, monkeypatch):
+    import bnnstudy.store
+    o = make_optimizer("random", space(), storage=tmp_path/"s.db")
+    _tell(o, 4)
+    o.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.db"]
+    monkeypatch.setattr(bnnstudy.store, "_writable", lambda folder: False, raising=False)   # chmod does not stop root; this does the check
+    assert len(load_study(tmp_path/"s.db").history) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.db"], "reading read-only media wrote beside the store"
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes to read-only folders: chmod cannot simulate read-only media")
+def test_read_only_folder_is_read_and_a_writer_is_told_why(tmp_path):
+    o = make_optimizer("random", space(), storage=tmp_path/"ro/s.db")
+    _tell(o, 3)
+    o.close()
+    os.chmod(tmp_path/"ro", 0o555)
+    try:
+        assert len(load_study(tmp_path/"ro/s.db").history) == 3
+        with pytest.raises(ValueError, match="folder .* is not writable") as e: make_optimizer("random", space(), storage=tmp_path/"ro/new.db")
+        assert "corrupt" not in str(e.value)
+    finally: os.chmod(tmp_path/"ro", 0o755)
+
+def test_sqlite_urls_are_paths_and_other_urls_are_refused(tmp_path, monkeypatch):
+    from bnnstudy.store import storage_path
+    monkeypatch.chdir(tmp_path)
+    o = make_optimizer("random", space(), storage="sqlite:///rel.db")
+    _tell(o, 2); o.close()
+    assert (tmp_path/"rel.db").is_file() and not (tmp_path/"sqlite:").exists()
+    assert len(load_study("sqlite:///rel.db").history) == 2
+    o = make_optimizer("random", space(), storage=f"sqlite:///{tmp_path}/abs.db")   # sqlite:////abs/path.db
+    _tell(o, 1); o.close()
+    assert (tmp_path/"abs.db").is_file() and storage_path(f"sqlite:///{tmp_path}/abs.db") == tmp_path/"abs.db"
+    for url in ("postgresql://user:pw@host/db", "mysql://host/db", "redis://localhost:6379"):
+        with pytest.raises(ValueError, match=r"is a \w+:// URL; bnnstudy keeps a study in one SQLite file"):
+            make_optimizer("random", space(), storage=url)
+    with pytest.raises(ValueError, match="names no file"): make_optimizer("random", space(), storage="sqlite://")
+    assert {p.name.split(".db")[0] for p in tmp_path.iterdir()} == {"abs", "rel"}   # no folder named after a URL
