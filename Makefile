@@ -23,7 +23,6 @@ help:  ## list the targets
 $(STAMP): requirements.txt constraints.txt
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -r requirements.txt
-	$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(STAMP)  ## create .venv with the pinned dependencies (only when missing or out of date)
@@ -257,8 +256,10 @@ smoke: $(NEED_VENV)  ## the whole pipeline on tiny slices (PROFILE=smoke; report
 report: $(NEED_VENV)  ## rebuild the report from the results there are (RUNS_DIR, REPORT_DIR; no training)
 	$(report_recipe)
 
-lab: $(STAMP)  ## open JupyterLab on the notebooks
-	$(BIN)/jupyter lab nbs
+# headless: no browser, local connections only, --allow-root only when run as root; the URL (with its token) is printed
+lab: $(STAMP)  ## open JupyterLab on the notebooks (prints the URL to open; Ctrl-C stops it)
+	@echo "JupyterLab on nbs/: open the http://127.0.0.1:... URL printed below (Ctrl-C stops the server)"
+	$(BIN)/jupyter lab nbs --no-browser --ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:  ## remove caches and run outputs (keeps .venv and the committed report tables/figures)
 	rm -rf -- 'reports/runs' 'reports/smoke' '.cache' '_proc' '_docs' '.pytest_cache'
