@@ -138,7 +138,9 @@ def _local_files(info, data_dir) -> dict[str, Path]:
 @contextmanager
 def _quiet_datasets():
     "Hide `datasets` progress bars (they would flood notebooks and logs) and restore the setting after."
-    import datasets
+    try: import datasets
+    except ImportError: raise ImportError("the built-in datasets are read with Hugging Face `datasets`, an optional "
+                                          "dependency: pip install 'bnnstudy[data]'") from None
     was_on = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
     try: yield datasets
@@ -469,7 +471,11 @@ def _file_sha256(path, block=1 << 22) -> str:
         for b in iter(lambda: f.read(block), b""): h.update(b)
     return h.hexdigest()
 
-def _hash(obj) -> str: return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+def _plain(o):   # NumPy scalars in a key (n_train=np.int64(100)) hash like the Python number they equal
+    if isinstance(o, np.generic): return o.item()
+    raise TypeError(f"cannot hash {type(o).__name__} into a cache key")
+
+def _hash(obj) -> str: return hashlib.sha256(json.dumps(obj, sort_keys=True, default=_plain).encode()).hexdigest()[:16]
 
 _MEMO: OrderedDict[str, Data] = OrderedDict()
 _MEMO_BYTES = 2*2**30

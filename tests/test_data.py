@@ -388,3 +388,14 @@ def test_clear_cache(tmp_path):
     assert not D._MEMO and (tmp_path/"cache"/"data").is_dir()
     D.clear_cache(disk=True)
     assert not (tmp_path/"cache"/"data").exists() and not (tmp_path/"cache"/"hf").exists()
+
+
+def test_numpy_integer_counts_are_accepted_and_share_the_cache_key(tmp_path):
+    "issue 12 item 9: n_train=np.int64(100) failed on the JSON cache key."
+    root = mnist_dir(tmp_path)
+    a = load_data("mnist", data_dir=root, n_train=np.int64(100), n_val=np.int32(20), n_test=np.int64(30), seed=np.int64(1))
+    b = load_data("mnist", data_dir=root, n_train=100, n_val=20, n_test=30, seed=1)
+    assert (len(a.train), len(a.val), len(a.test)) == (100, 20, 30)
+    assert a.fingerprint == b.fingerprint and torch.equal(a.train.x, b.train.x)
+    c = load_data("mnist", data_dir=root, n_train=np.float64(0.5), n_val=np.float32(0.25))
+    assert len(c.train) > 0
