@@ -89,7 +89,7 @@ def build_site(out: Path) -> list:
         first = next((c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("# ")), "# " + p.stem)
         titles[p] = first.splitlines()[0][2:].strip()
     pages = [(page_name(p), "Home" if p == README_NB else f"{p.stem.split('_')[0]} {titles[p]}") for p in nbs]
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
     for p in nbs:
         nb = nbformat.read(p, as_version=4)
         nb.cells = shown_cells(nb)
