@@ -4,14 +4,14 @@
 
 # %% ../nbs/00_core.ipynb #ed8af7db
 from __future__ import annotations
-import os, sys, json, random, platform, subprocess, tempfile, types, datetime as dt
+import os, sys, json, random, platform, subprocess, tempfile, time, types, datetime as dt
 from pathlib import Path
 from importlib import metadata
 import numpy as np
 
 # %% auto #0
 __all__ = ['seed_everything', 'torch_generator', 'set_deterministic', 'default_device', 'import_torchvision', 'atomic_write',
-           'atomic_write_json', 'cache_dir', 'git_sha', 'package_versions', 'run_metadata']
+           'atomic_write_json', 'cache_dir', 'Lines', 'progress', 'git_sha', 'package_versions', 'run_metadata']
 
 # %% ../nbs/00_core.ipynb #afec3225
 def seed_everything(seed: int) -> np.random.Generator:
@@ -97,6 +97,55 @@ def _json_default(o):
 def cache_dir() -> Path:
     "bnnstudy's cache folder: `$BNNSTUDY_CACHE`, else `~/.cache/bnnstudy`."
     return Path(os.environ.get("BNNSTUDY_CACHE") or Path.home()/".cache"/"bnnstudy")
+
+# %% ../nbs/00_core.ipynb #5f4f97c3
+def _in_widget_notebook() -> bool:
+    "A Jupyter kernel (not papermill's, whose output goes to a log) where tqdm can draw its widget."
+    if "ipykernel" not in sys.modules or os.environ.get("PAPERMILL_EXECUTION") or "papermill" in sys.modules: return False
+    from importlib.util import find_spec
+    return find_spec("ipywidgets") is not None
+
+class Lines:
+    "tqdm's interface (iterate, `update`, `set_postfix`, `close`, `with`), as a plain line every `every` of the total or `seconds`."
+    def __init__(self, iterable=None, total=None, desc=None, every=0.1, seconds=30.0, file=None, disable=False, **_):
+        self.iterable, self.desc, self.every, self.seconds, self.disable = iterable, desc or "progress", every, seconds, disable
+        if total is None and iterable is not None and hasattr(iterable, "__len__"): total = len(iterable)
+        self.total, self.n, self.postfix, self.file = total, 0, "", file
+        self.t0 = self._last_t = time.monotonic()
+        self._last_frac, self._closed = 0.0, False
+    def __iter__(self):
+        for x in self.iterable:
+            yield x
+            self.update()
+        self.close()
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
+    def set_postfix(self, **kw): self.postfix = ", ".join(f"{k}={v}" for k, v in kw.items())
+    def set_description(self, desc): self.desc = desc
+    def line(self) -> str:
+        el = time.monotonic() - self.t0
+        done = f"{self.n}/{self.total} ({100*self.n/self.total:.0f}%)" if self.total else f"{self.n}"
+        return f"{self.desc}: {done}, {el:.0f} s" + (f", {self.postfix}" if self.postfix else "")
+    def _write(self): print(self.line(), file=self.file or sys.stderr, flush=True)
+    def update(self, n=1):
+        self.n += n
+        if self.disable: return
+        now, frac = time.monotonic(), (self.n/self.total if self.total else 0.0)
+        if frac - self._last_frac >= self.every - 1e-12 or now - self._last_t >= self.seconds:
+            self._last_frac, self._last_t = frac, now
+            if not (self.total and self.n >= self.total): self._write()   # the last one is written by close
+    def close(self):
+        if not self._closed and not self.disable: self._write()
+        self._closed = True
+
+def progress(iterable=None, total=None, desc=None, disable=False, **kw):
+    "A tqdm bar in a terminal or a widget notebook, else `Lines` (plain lines); `BNNSTUDY_PROGRESS` = bar, lines or off."
+    mode = os.environ.get("BNNSTUDY_PROGRESS") or ("bar" if sys.stderr.isatty() or _in_widget_notebook() else "lines")
+    if mode not in ("bar", "lines", "off"): raise ValueError(f"BNNSTUDY_PROGRESS must be bar, lines or off, got {mode!r}")
+    if mode == "bar":
+        from tqdm.auto import tqdm
+        return tqdm(iterable, total=total, desc=desc, disable=disable, **kw)
+    return Lines(iterable, total=total, desc=desc, disable=disable or mode == "off", **kw)
 
 # %% ../nbs/00_core.ipynb #424f03d3
 _PACKAGES = ("bnnstudy", "torch", "numpy", "pandas", "scikit-learn", "datasets", "optuna", "botorch")
