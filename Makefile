@@ -203,6 +203,7 @@ define papermill
 	    > '$(@D)/run.log' 2>&1 \
 	  || { echo 'FAILED run $*: see $(@D)/run.log (executed notebook: $(@D)/run.ipynb)' >&2; exit 1; }
 	@test -f '$@' || { echo 'FAILED run $*: finished without writing $@; see $(@D)/run.log' >&2; exit 1; }
+	@'$(PY)' -W ignore -m bnnstudy.runs progress --profile '$(PROFILE)' --runs_dir '$(RUNS_DIR)' --run '$*' || true
 endef
 
 $(TABLE_RUNS) $(HPO_RUNS): $(RUNS_DIR)/%/result.json: $(call src_stamp,50_hpo_experiment) $(NEED_VENV)
@@ -241,7 +242,7 @@ $(REPORT_DIR)/report.html: $(ALL_RUNS) $(call src_stamp,90_report) $(NEED_VENV)
 # one reproduce per runs folder at a time (util-linux flock, where there is one): the lock dies with its holder, kill -9 too
 LOCK := $(if $(shell command -v flock),flock -n -E 75 '$(RUNS_DIR)/.lock')
 reproduce: $(NEED_VENV)  ## the study: runs + report (PROFILE=cpu by default; PROFILE=full for a GPU); redoes only what changed
-	@mkdir -p '$(RUNS_DIR)'
+	@mkdir -p '$(RUNS_DIR)' && touch '$(RUNS_DIR)/.started'
 	@$(LOCK) $(MAKE) --no-print-directory runs report-file 'PROFILE=$(PROFILE)' || { rc=$$?; [ $$rc != 75 ] || \
 	    echo 'another make reproduce is running in $(RUNS_DIR); wait for it (or end it) and run this again' >&2; exit $$rc; }
 	@echo 'study $(PROFILE): results in $(RUNS_DIR), report in $(REPORT_DIR)/report.html'
