@@ -14,10 +14,11 @@ from .core import atomic_write_json, run_metadata
 
 # %% auto #0
 __all__ = ['HPO_DATASETS', 'HPO_METHODS', 'LR_DATASETS', 'LR_CONTROLLERS', 'NOTEBOOKS', 'STUDIES', 'PROFILES',
-           'SECONDS_PER_EXAMPLE', 'SURROGATE_ASK_SECONDS', 'RESULT_FORMAT', 'RESULT_KEYS', 'get_profile',
-           'hpo_settings', 'lr_settings', 'estimate_minutes', 'inside', 'RunSpec', 'plain_path', 'run_specs',
-           'table_spec', 'out_folder', 'save_result', 'start_run', 'read_result', 'load_results', 'results_frame',
-           'best_so_far', 'runs_to_target', 'default_target', 'grid_budget', 'replay', 'main']
+           'SECONDS_PER_EXAMPLE', 'SURROGATE_ASK_SECONDS', 'CALIBRATION', 'RESULT_FORMAT', 'RESULT_KEYS', 'get_profile',
+           'hpo_settings', 'lr_settings', 'model_minutes', 'calibrate', 'estimate_minutes', 'inside', 'RunSpec',
+           'plain_path', 'run_specs', 'table_spec', 'out_folder', 'save_result', 'start_run', 'read_result',
+           'load_results', 'results_frame', 'best_so_far', 'runs_to_target', 'default_target', 'grid_budget', 'replay',
+           'progress_line', 'main']
 
 # %% ../nbs/30_runs.ipynb #0c9568e3
 HPO_DATASETS = ("imdb", "mnist", "wine_quality", "ag_news")
@@ -115,8 +116,8 @@ def _train_seconds(dataset, model, data: dict, fit: dict) -> float:
     scale = data.get("max_len", 256)/256 if dataset in ("imdb", "ag_news") else 1.0
     return SECONDS_PER_EXAMPLE[(dataset, model)]*n*scale*fit.get("epochs", 10)
 
-def estimate_minutes(profile: str, overhead: float = 5.0) -> pd.DataFrame:
-    "Estimated minutes per study of `profile` on 2 CPU threads (training time plus `overhead` seconds per run)."
+def model_minutes(profile: str, overhead: float = 5.0) -> pd.DataFrame:
+    "Modelled minutes per study of `profile` on 2 CPU threads (training time plus `overhead` seconds per run), uncalibrated."
     p, rows = get_profile(profile), []
     for d in p["hpo"]["datasets"]:
         s = hpo_settings(p, d)
@@ -137,6 +138,60 @@ def estimate_minutes(profile: str, overhead: float = 5.0) -> pd.DataFrame:
         runs = len(p["lr"]["controllers"])*len(p["lr"]["seeds"])
         rows.append(dict(study="lr", dataset=d, runs=runs, minutes=runs*(1.2*_train_seconds(d, s["fit"]["model"], s["data"], s["fit"]) + overhead)/60))
     return pd.DataFrame(rows)
+
+# %% ../nbs/30_runs.ipynb #529a5c4f
+CALIBRATION = "reports/tables/run_seconds.csv"   # measured seconds per run (relative to the project root)
+_FACTOR_OF = {"table": "hpo"}                    # studies without their own measurements borrow this study's factor
+
+def _run_dirs_seconds(runs_dir) -> list[dict]:
+    "Wall seconds of every finished run under `runs_dir`: from its `.src.sha256` stamp (written at its start) to its result."
+    rows = []
+    for f in sorted(Path(runs_dir).glob("*/*/*/seed*/result.json")):
+        stamp = f.parent/".src.sha256"
+        if stamp.exists(): rows.append(dict(study=f.parts[-5], dataset=f.parts[-4], seconds=f.stat().st_mtime - stamp.stat().st_mtime))
+    return rows
+
+def _table_seconds(tables_dir, overhead: float) -> list[dict]:
+    "Seconds per run from the report's summary tables: HPO runs' training + surrogate time, LR runs' training time."
+    t, rows = Path(tables_dir), []
+    if (t/"hpo_summary.csv").exists():
+        h = pd.read_csv(t/"hpo_summary.csv")
+        rows += [dict(study="hpo", dataset=r.dataset, seconds=float(r.train_seconds) + float(r.surrogate_seconds) + overhead)
+                 for r in h.itertuples() if np.isfinite(r.train_seconds) for _ in range(int(r.seeds))]
+    if (t/"lr_summary.csv").exists():
+        l = pd.read_csv(t/"lr_summary.csv")
+        rows += [dict(study="lr", dataset=r.dataset, seconds=float(r.train_seconds) + overhead)
+                 for r in l.itertuples() if np.isfinite(r.train_seconds) for _ in range(int(r.seeds))]
+    return rows
+
+def calibrate(profile: str = "cpu", runs_dir=None, tables_dir="reports/tables", out=CALIBRATION, overhead: float = 5.0) -> pd.DataFrame:
+    "Measured seconds per run of `profile` by (study, dataset), from finished run folders or the summary tables; written to `out`."
+    rows, source = (_run_dirs_seconds(runs_dir), f"wall time of the runs in {runs_dir}") if runs_dir else ([], "")
+    if not rows: rows, source = _table_seconds(tables_dir, overhead), f"training seconds in {tables_dir}/hpo_summary.csv, lr_summary.csv + {overhead:g} s a run"
+    if not rows: raise ValueError(f"no measured runs: no finished run folders in {runs_dir} and no summary tables in {tables_dir}")
+    df = pd.DataFrame(rows).groupby(["study", "dataset"], as_index=False).agg(runs=("seconds", "size"), seconds=("seconds", "mean"))
+    df.insert(0, "profile", profile); df["source"] = source
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        df.to_csv(out, index=False, float_format="%.1f")
+    return df
+
+# %% ../nbs/30_runs.ipynb #1c03393e
+def estimate_minutes(profile: str, overhead: float = 5.0, calibration=CALIBRATION) -> pd.DataFrame:
+    "Estimated minutes per study of `profile`: measured where `calibration` has the row, else modelled x its study's factor."
+    est = model_minutes(profile, overhead)
+    est["source"] = "model"
+    path = Path(calibration) if calibration else None
+    if path is None or not path.exists(): return est
+    cal = pd.read_csv(path)
+    both = est.merge(cal[["profile", "study", "dataset", "seconds"]], on=["study", "dataset"])
+    factor = {s: (g.runs*g.seconds/60).sum()/g.minutes.sum() for s, g in both.groupby("study")}
+    mine = {(r.study, r.dataset): r.seconds for r in cal[cal.profile == profile].itertuples()}
+    for i, r in est.iterrows():
+        f = factor.get(r.study, factor.get(_FACTOR_OF.get(r.study)))
+        if (r.study, r.dataset) in mine: est.loc[i, ["minutes", "source"]] = [r.runs*mine[(r.study, r.dataset)]/60, "measured"]
+        elif f is not None: est.loc[i, ["minutes", "source"]] = [r.minutes*f, f"model x {f:.2f}"]
+    return est
 
 # %% ../nbs/30_runs.ipynb #52f8ed69
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
@@ -353,12 +408,37 @@ def replay(table: pd.DataFrame, space, method: str, seed: int, n_trials: int, ma
 
 def _py(v): return v.item() if isinstance(v, np.generic) else v
 
+# %% ../nbs/30_runs.ipynb #54eba468
+def _hms(s: float) -> str:
+    s = int(round(max(s, 0)))
+    return f"{s//3600}h{s%3600//60:02d}m" if s >= 3600 else f"{s//60}m{s%60:02d}s" if s >= 60 else f"{s}s"
+
+def progress_line(profile: str, runs_dir, run: str | None = None, now: float | None = None, calibration=CALIBRATION,
+                  datasets=None) -> str:
+    "`[k/N] <run> done; elapsed <t>, ETA <t>` for the study of `profile` in `runs_dir`."
+    import time
+    runs_dir, now = Path(runs_dir), time.time() if now is None else now
+    specs = [s for s in run_specs(profile) if datasets is None or s.dataset in datasets]
+    est = estimate_minutes(profile, calibration=calibration)
+    per_run = {(r.study, r.dataset): 60*r.minutes/max(r.runs, 1) for r in est.itertuples()}
+    started = runs_dir/".started"
+    t0 = started.stat().st_mtime if started.exists() else min(
+        [f.stat().st_mtime for f in runs_dir.glob("*/*/*/seed*/.src.sha256")] or [now])
+    done = {s: s.result_path(runs_dir).stat().st_mtime for s in specs if s.result_path(runs_dir).exists()}
+    est_done = sum(per_run[(s.study, s.dataset)] for s, t in done.items() if t >= t0)
+    est_left = sum(per_run[(s.study, s.dataset)] for s in specs if s not in done)
+    elapsed = now - t0
+    eta = est_left*(elapsed/est_done if est_done > 0 else 1.0)
+    return f"[{len(done)}/{len(specs)}] {run + ' done; ' if run else ''}elapsed {_hms(elapsed)}, ETA {_hms(eta)}"
+
 # %% ../nbs/30_runs.ipynb #3d439a84
 @call_parse
-def main(command: str,                 # targets | estimate
+def main(command: str,                 # targets | estimate | calibrate | progress
          profile: str = "cpu",         # smoke | cpu | full
          runs_dir: str = "reports/runs",  # folder holding <study>/<dataset>/<method>/seed<k>/
-         study: str = None):           # only this study (hpo, table, replay, lr)
+         study: str = None,            # only this study (hpo, table, replay, lr)
+         run: str = None,              # progress: the run that just finished
+         measured_runs: str = None):   # calibrate: a finished study's runs folder (default: the summary tables)
     "Print the result files a profile needs (`targets`) or its estimated run time (`estimate`); bad input: one line, exit 1."
     try:
         if command == "targets":
@@ -367,6 +447,11 @@ def main(command: str,                 # targets | estimate
         elif command == "estimate":
             e = estimate_minutes(profile)
             print(e.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
-            print(f"total: {e.minutes.sum():.0f} minutes (estimate)")
-        else: raise ValueError(f"unknown command {command!r}; use targets or estimate")
+            cal = f"calibrated from {CALIBRATION} ({pd.read_csv(CALIBRATION).source.iloc[0]})" if Path(CALIBRATION).exists() else "uncalibrated model"
+            print(f"total: {e.minutes.sum():.0f} run-minutes (estimate; {cal})")
+        elif command == "calibrate":
+            c = calibrate(profile, runs_dir=measured_runs)
+            print(c.to_string(index=False, float_format=lambda x: f"{x:.1f}")); print(f"written to {CALIBRATION}")
+        elif command == "progress": print(progress_line(profile, plain_path(runs_dir, "runs_dir"), run=run), flush=True)
+        else: raise ValueError(f"unknown command {command!r}; use targets, estimate, calibrate or progress")
     except ValueError as e: raise SystemExit(f"error: {e}") from None
