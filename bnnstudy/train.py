@@ -86,6 +86,8 @@ class TrainState:
     history: list = field(default_factory=list)   # one dict per finished epoch
     log: dict = field(default_factory=dict)       # the current epoch's row (== history[-1] in after_epoch)
     stop: bool = False
+    diverge_factor: float | None = 1e3   # a loss this many times its start (`loss_limit`) is divergence; None: never
+    start_loss: float | None = None      # the first batch's loss, before any update
     _loss: torch.Tensor | None = field(default=None, repr=False)
     _after_batch: list = field(default_factory=list, repr=False)   # the callbacks that override after_batch
 
@@ -93,6 +95,12 @@ class TrainState:
     def batch_loss(self) -> float:
         "The last batch's training loss (read lazily: reading it waits for the device)."
         return float("nan") if self._loss is None else self._loss.item()
+
+    @property
+    def loss_limit(self) -> float:
+        "A mean training loss above this ended the run as diverged: `diverge_factor` times the start (at least times 1)."
+        if self.diverge_factor is None or self.start_loss is None: return math.inf
+        return self.diverge_factor * max(abs(self.start_loss), 1.0)
 
 # %% ../nbs/04_train.ipynb #62d4af8c
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
@@ -194,13 +202,14 @@ def _train_epoch(state, x, y, task, batch_size, shuffle_gen, augment, aug_gen, b
         loss.backward()
         opt.step()
         state._loss = loss.detach()
+        if state.start_loss is None: state.start_loss = state._loss.item()   # one wait for the device, once a run
         loss_sum.add_(state._loss, alpha=len(idx))
         seen += len(idx)
         state.step += 1
         for cb in state._after_batch: cb.after_batch(state)
         if i % _SYNC_EVERY == 0 or i == len(batches) or state.stop:
             if bar is not None: bar.update(i - done); done = i
-            if state.stop or not torch.isfinite(loss_sum): break
+            if state.stop or not torch.isfinite(loss_sum) or loss_sum.item() > state.loss_limit * seen: break
     return loss_sum, seen
 
 # %% ../nbs/04_train.ipynb #071101bd
@@ -217,9 +226,11 @@ def _validate(model, x, y, task, batch_size, device) -> dict:
 # %% ../nbs/04_train.ipynb #2af07941
 def fit(model, data, *, epochs=10, lr=1e-3, batch_size=64, optimizer="adam", weight_decay=0.0,
         betas=(0.9, 0.999), eps=1e-7, patience=None, monitor="val_loss", callbacks=(), seed=0, device=None,
-        progress=True, augment=True, eval_batch_size=1024, restore_best=True) -> FitResult:
+        progress=True, augment=True, eval_batch_size=1024, restore_best=True, diverge_factor=1e3) -> FitResult:
     "Train `model` on `data.train`, validating on `data.val` each epoch; never raises for a diverging model."
     _check_fit_args(data, epochs, batch_size, patience, eval_batch_size)
+    if diverge_factor is not None and not (isinstance(diverge_factor, (int, float)) and diverge_factor > 1):
+        raise ValueError(f"diverge_factor must be a number above 1 (or None), got {diverge_factor!r}")
     start = time.perf_counter()
     rng = seed_everything(seed)      # dropout draws from torch's global generator, so seed that too
     device = default_device(device)
@@ -234,7 +245,7 @@ def fit(model, data, *, epochs=10, lr=1e-3, batch_size=64, optimizer="adam", wei
     opt = build_optimizer(model, optimizer, lr=lr, weight_decay=weight_decay, betas=betas, eps=eps)
     cbs = sorted(callbacks, key=lambda cb: getattr(cb, "order", 0))
     state = TrainState(model=model, optimizer=opt, data=data, device=device, rng=torch_generator(rng),
-                       epochs=epochs)
+                       epochs=epochs, diverge_factor=diverge_factor)
     state._after_batch = [cb for cb in cbs if type(cb).after_batch is not Callback.after_batch]
     tracker = _Monitor(monitor, patience, keep_weights=patience is not None and restore_best)
     status, error = "completed", None
@@ -250,6 +261,9 @@ def fit(model, data, *, epochs=10, lr=1e-3, batch_size=64, optimizer="adam", wei
             row = {"epoch": epoch, "train_loss": (loss_sum / seen).item()}
             if not math.isfinite(row["train_loss"]):
                 status, error = "diverged", f"non-finite training loss in epoch {epoch} (by step {state.step})"
+            elif row["train_loss"] > state.loss_limit:
+                status, error = "diverged", (f"training loss {row['train_loss']:.3g} in epoch {epoch} (by step {state.step}) exploded "
+                                             f"past {state.diverge_factor:g} times its start ({state.start_loss:.3g})")
             elif has_val:
                 row.update(_validate(model, vx, vy, task, eval_batch_size, device))
                 if not math.isfinite(row["val_loss"]):

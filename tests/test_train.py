@@ -46,6 +46,16 @@ def test_divergence_is_a_status_not_an_exception(wine):
     assert r.status == "diverged" and "non-finite" in r.error
     assert len(r.history) == 1 and math.isnan(r.history.train_loss.iloc[0])
 
+def test_an_exploding_but_finite_loss_is_diverged(mnist):
+    "lr=1e6 on the MNIST CNN: the loss reaches ~1e29 and stays finite; that ends the run as diverged, not completed."
+    cut = lambda s, n: type(s)(s.x[:n], s.y[:n])
+    data = dataclasses.replace(mnist, train=cut(mnist.train, 128), val=cut(mnist.val, 64))
+    r = _fit(data, "cnn", lr=1e6, epochs=3, batch_size=32, model_kw=dict(filters=8))
+    assert r.status == "diverged" and "exploded past 1000 times its start" in r.error, (r.status, r.error)
+    assert len(r.history) == 1 and math.isfinite(r.history.train_loss.iloc[0]) and r.history.train_loss.iloc[0] > 1e3
+    assert _fit(data, "cnn", lr=1e6, epochs=1, batch_size=32, model_kw=dict(filters=8), diverge_factor=None).status == "completed"
+    with pytest.raises(ValueError, match="diverge_factor"): _fit(data, "cnn", epochs=1, diverge_factor=0.5)
+
 def test_nonfinite_validation_outputs_diverge(wine):
     class Poison(Callback):   # weights turn NaN after the last batch: the training loss stays finite
         def after_batch(self, state):
@@ -146,7 +156,9 @@ def test_without_validation_the_training_loss_is_monitored(wine):
 def test_predict_keeps_the_models_mode(wine):
     model = build_model("mlp", wine, seed=0, dropout=0.5).train()
     a, b = predict(model, wine.test.x, batch_size=7), predict(model, wine.test.x)
-    assert model.training and torch.equal(a, b) and a.shape == (len(wine.test),)
+    # another batch size takes other BLAS kernels (the last bits differ on some CPUs): equal up to float32 rounding
+    assert model.training and a.shape == (len(wine.test),)
+    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
 
 def test_progress_bar_can_be_shown(wine, capsys):
     _fit(wine, epochs=1, progress=True)
