@@ -9,7 +9,8 @@ nbdev's cell directives the way the docs would: `#| hide` drops a cell, `#| echo
     python .ci/site.py site _docs        # _docs/index.html (the README) and one page per notebook
     python .ci/site.py readme README.md  # README.md from nbs/index.ipynb
 """
-import html, re, shutil, sys
+import html, os, re, shutil, sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 import nbformat
 
@@ -78,9 +79,22 @@ STYLE = """<style>.site-nav{position:fixed;left:0;top:0;bottom:0;width:14rem;ove
 border-right:1px solid #ddd;font:14px sans-serif;background:#fafafa}.site-nav ul{list-style:none;padding:0}
 .site-nav li{margin:.2rem 0}.site-nav a[aria-current]{font-weight:bold}body{margin-left:16rem !important}</style>"""
 
+def _write_page(p: Path, out: Path, pages: list, title: str):
+    "Render notebook `p` as `out/<name>.html` with the page list on its left."
+    from nbconvert import HTMLExporter
+    exporter = HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
+    nb = nbformat.read(p, as_version=4)
+    nb.cells = shown_cells(nb)
+    for c in nb.cells:   # links between notebooks become links between pages
+        if c.cell_type == "markdown" and p == README_NB: c.source = root_links(c.source)
+        if c.cell_type == "markdown": c.source = re.sub(r"\]\((?![a-z]+:)([^)#]*?)\.ipynb", r"](\1.html", c.source)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body = body.replace("</head>", STYLE + "</head>", 1)
+    body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _nav(pages, page_name(p)), body, count=1)
+    (out/page_name(p)).write_text(body)
+
 def build_site(out: Path) -> list:
     "Render index.ipynb (the README) and every notebook into `out`, with a page list on each; the pages written."
-    from nbconvert import HTMLExporter
     out = Path(out); shutil.rmtree(out, ignore_errors=True); out.mkdir(parents=True)
     nbs = [README_NB] + sorted(p for p in NBS.glob("*.ipynb") if p != README_NB and not p.name.startswith("_"))
     titles = {}
@@ -89,17 +103,9 @@ def build_site(out: Path) -> list:
         first = next((c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("# ")), "# " + p.stem)
         titles[p] = first.splitlines()[0][2:].strip()
     pages = [(page_name(p), "Home" if p == README_NB else f"{p.stem.split('_')[0]} {titles[p]}") for p in nbs]
-    exporter = HTMLExporter(template_name="lab", exclude_input_prompt=True, exclude_output_prompt=True)
-    for p in nbs:
-        nb = nbformat.read(p, as_version=4)
-        nb.cells = shown_cells(nb)
-        for c in nb.cells:   # links between notebooks become links between pages
-            if c.cell_type == "markdown" and p == README_NB: c.source = root_links(c.source)
-            if c.cell_type == "markdown": c.source = re.sub(r"\]\((?![a-z]+:)([^)#]*?)\.ipynb", r"](\1.html", c.source)
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": titles[p]}})
-        body = body.replace("</head>", STYLE + "</head>", 1)
-        body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _nav(pages, page_name(p)), body, count=1)
-        (out/page_name(p)).write_text(body)
+    # one process per core: pygments and the HTML template make each page take seconds
+    with ProcessPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
+        list(pool.map(_write_page, nbs, [out]*len(nbs), [pages]*len(nbs), [titles[p] for p in nbs]))
     # what the README links to (figures, the report) travels with the site
     for rel in ("reports/figures", "reports/tables", "reports/report.html"):
         src = ROOT/rel
