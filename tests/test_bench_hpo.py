@@ -1,0 +1,43 @@
+"bench-hpo: runs, the tables it reports, resuming, and the markdown it writes."
+import math
+import numpy as np, pandas as pd, pytest
+from bnnstudy.benchmarks import hpo as H
+
+def test_categorical_synthetic_functions_reach_their_optimum():
+    f = H.get_problem("branin_cat")
+    assert f(dict(x1=math.pi + 3.0, x2=2.275, c="b", o=3)) == pytest.approx(f.optimum, abs=1e-6)
+    assert f(dict(x1=math.pi + 3.0, x2=2.275, c="a", o=3)) > f.optimum + 0.9   # the category matters
+    assert f(dict(x1=math.pi + 3.0, x2=2.275, c="b", o=0)) > f.optimum + 3    # so does the ordinal level
+
+def test_run_records_a_non_increasing_regret():
+    r = H.run("mixed", "random", seed=3, evals=10)
+    assert list(r.evals) == list(range(1, 11)) and (np.diff(r.regret) <= 0).all() and (r.regret >= 0).all()
+
+def _toy():
+    rows = []
+    for s in range(6):
+        for m, scale in (("random", 10.0), ("bnn", 2.0), ("tpe", 5.0)):
+            for e in range(1, 101):
+                rows.append(dict(problem="p", method=m, seed=s, evals=e, regret=scale*(1 + 0.1*s)/e, ask_seconds=0.0))
+    return pd.DataFrame(rows)
+
+def test_tables_evals_to_random_rank_and_paired_test():
+    d = _toy()
+    e = H.evals_to_random(d)
+    assert e.loc["random", "p"] == 100 and e.loc["bnn", "p"] == 20 and e.loc["tpe", "p"] == 50
+    r = H.average_rank(d)
+    assert r.loc["bnn", "@100"] == 1 and r.loc["random", "@100"] == 3
+    w = H.wilcoxon_table(d)
+    cell = w.loc[("p", "random"), "@100"]
+    assert cell.startswith("6/0/0") and float(cell.split("p=")[1]) < 0.05
+    s = H.suite_summary(e, {"all": ["p"]})
+    assert s.loc[("all (1)", "tpe"), "median"] == 50
+
+def test_main_resumes_and_writes_the_markdown(tmp_path):
+    out = tmp_path/"b.csv"
+    a = H.main(seeds=2, evals=8, problems="mixed", methods="random,tpe", workers=1, out=str(out), nll=False, ask="")
+    n_lines = len(out.read_text().splitlines())
+    b = H.main(seeds=3, evals=8, problems="mixed", methods="random,tpe", workers=1, out=str(out), resume=True, nll=False, ask="")
+    assert len(b) == len(a)*3//2 and len(out.read_text().splitlines()) == n_lines + 2*8   # only seed 2 was added
+    md = out.with_suffix(".md").read_text()
+    assert "Written by" in md and "at commit" in md and "## Average rank" in md and "| mixed |" in md
