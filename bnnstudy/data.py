@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from .core import atomic_write, cache_dir
 
 # %% auto #0
-__all__ = ['DATASETS', 'DatasetInfo', 'Split', 'Data', 'tokenize', 'RandomCropFlip', 'RandomRotation', 'clear_cache', 'load_data',
-           'time_loads']
+__all__ = ['DATASETS', 'DatasetInfo', 'registry_path', 'load_plugins', 'Split', 'Data', 'tokenize', 'RandomCropFlip',
+           'RandomRotation', 'clear_cache', 'load_data', 'register_dataset', 'time_loads']
 
 # %% ../nbs/01_data.ipynb #3d0c4dd5
 @dataclass(frozen=True)
@@ -51,9 +51,37 @@ _LOCAL_FILES = {"wine_quality": {"train": "winequality.parquet"}}  # others: {sp
 _FORMAT = 4   # bump when the prepared (cached) form changes (4: per-split pixel histograms)
 
 def _info(name) -> DatasetInfo:
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}")
-    return DATASETS[name]
+    if name in DATASETS: return DATASETS[name]
+    load_plugins()
+    reg = _registry()
+    if name not in reg:
+        raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join([*DATASETS, *reg])} "
+                         "(add your own with bnnstudy.data.register_dataset)")
+    return _registered_info(name, reg[name])
+
+# %% ../nbs/01_data.ipynb #44b830f3
+_PLUGINS: set[str] = set()
+_TASKS = ("classification", "regression")
+
+def registry_path() -> Path:
+    "The JSON file of registered datasets: `$BNNSTUDY_REGISTRY`, else `registry.json` in the cache folder."
+    return Path(os.environ.get("BNNSTUDY_REGISTRY") or cache_dir()/"registry.json")
+
+def load_plugins():
+    "Import the modules named in `$BNNSTUDY_PLUGINS` (comma-separated), once each: their `register_model` calls run in this process."
+    import importlib
+    for m in filter(None, (s.strip() for s in os.environ.get("BNNSTUDY_PLUGINS", "").split(","))):
+        if m not in _PLUGINS: _PLUGINS.add(m); importlib.import_module(m)
+
+def _registry() -> dict:
+    p = registry_path()
+    try: return json.loads(p.read_text()) if p.exists() else {}
+    except ValueError: raise ValueError(f"{p} is not a JSON registry; delete it and register your datasets again") from None
+
+def _registered_info(name: str, e: dict) -> DatasetInfo:
+    k = e["n_classes"]
+    task = "regression" if e["task"] == "regression" else "binary" if k == 2 else "multiclass"
+    return DatasetInfo(name, f"file:{e['path']}", task, "tabular", max(k, 1), tuple(map(str, e["classes"])), splits=("train",))
 
 # %% ../nbs/01_data.ipynb #b1f789db
 @dataclass(repr=False)
@@ -564,10 +592,11 @@ def _assemble(info, prep, parts, settings) -> dict:
         std = raw["train"].std(0, correction=0) if len(raw["train"]) > 1 else torch.ones_like(mean)
         std = torch.where(std > 1e-12, std, torch.ones_like(std))      # a constant feature stays 0, not NaN
         xs = {k: ((v - mean)/std).to(torch.float32) for k, v in raw.items()}
-        y_train = ys["train"]
-        out |= dict(stats={"mean": mean.tolist(), "std": std.tolist()}, features=list(prep["features"]),
-                    target_mean=float(y_train.mean()), target_std=float(y_train.std(correction=0)) if len(y_train) > 1 else 1.)
-        ys = {k: v.to(torch.float32) for k, v in ys.items()}
+        out |= dict(stats={"mean": mean.tolist(), "std": std.tolist()}, features=list(prep["features"]))
+        if info.task == "regression":   # a registered classification table keeps its integer labels
+            y_train = ys["train"]
+            out |= dict(target_mean=float(y_train.mean()), target_std=float(y_train.std(correction=0)) if len(y_train) > 1 else 1.)
+            ys = {k: v.to(torch.float32) for k, v in ys.items()}
     out["splits"] = {k: Split(xs[k], ys[k], rows[k]) for k in ("train", "val", "test")}
     return out
 
@@ -581,8 +610,10 @@ def load_data(name: str, *, seed: int = 0, n_train=None, n_val=0.1, n_test=None,
     if info.modality == "text":
         settings |= dict(max_len=_check_int(max_len, "max_len", 1), vocab_size=_check_int(vocab_size, "vocab_size", 3))
     for k in ("n_train", "n_val", "n_test"): _size(settings[k], 0, k)     # type and range errors before any loading
+    entry = _registry().get(name) if name not in DATASETS else None
     data_dir = data_dir if data_dir is not None else (os.environ.get("BNNSTUDY_DATA_DIR") or None)
-    files = _local_files(info, data_dir) if data_dir else {}
+    files = _local_files(info, data_dir) if data_dir and entry is None else {}
+    if entry is not None: files = {"train": Path(entry["path"])}
     source_key = ({s: [str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns] for s, p in files.items()}
                   if files else ["hub", info.hub_id])
     memo_key = _hash([info.name, settings, source_key]) if cache else None
@@ -591,7 +622,7 @@ def load_data(name: str, *, seed: int = 0, n_train=None, n_val=0.1, n_test=None,
         data = _MEMO[memo_key]
         for w in data.warnings: warnings.warn(w, stacklevel=2)
         return replace(data, warnings=list(data.warnings), stats=dict(data.stats))
-    prep, source, notes = _prepared_source(info, data_dir, cache)
+    prep, source, notes = _registered_source(info, entry) if entry is not None else _prepared_source(info, data_dir, cache)
     parts, split_notes = _split_rows(info, prep, seed, n_train, n_val, n_test, source)
     built = _assemble(info, prep, parts, settings)
     data = Data(info, **built.pop("splits"), fingerprint=_hash([info.name, prep["source_id"], settings]),
@@ -599,6 +630,66 @@ def load_data(name: str, *, seed: int = 0, n_train=None, n_val=0.1, n_test=None,
     if memo_key is not None: _remember(memo_key, data)
     for w in data.warnings: warnings.warn(w, stacklevel=2)
     return replace(data, warnings=list(data.warnings), stats=dict(data.stats))
+
+# %% ../nbs/01_data.ipynb #97e80ee1
+def _check_table(table: pa.Table, target: str, task: str, where: str) -> tuple[list[str], list]:
+    "The feature columns and (classification) the sorted classes of a registered table, after checking it."
+    if target not in table.column_names: raise ValueError(f"{where} has no target column {target!r}; its columns: {table.column_names[:10]}")
+    feats = [c for c in table.column_names if c != target]
+    bad = [c for c in feats if not (pa.types.is_integer(table.schema.field(c).type) or pa.types.is_floating(table.schema.field(c).type))]
+    if bad or not feats: raise ValueError(f"{where}: the features must be numeric columns; {bad or 'none'} are not")
+    y = table.column(target).to_numpy(zero_copy_only=False)
+    if task == "regression": return feats, []
+    classes = sorted(set(y.tolist()), key=lambda v: (str(type(v)), v))
+    if len(classes) < 2: raise ValueError(f"{where}: classification needs at least two classes in {target!r}, found {classes}")
+    return feats, classes
+
+def register_dataset(name: str, x=None, y=None, *, task: str, path=None, target: str = "target", hf: str | None = None,
+                     split: str = "train", model: str | None = None) -> DatasetInfo:
+    "Add dataset `name` to the study: from arrays `x`, `y`, a Parquet file `path` or a Hugging Face dataset `hf`; `task` classification or regression."
+    import re
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_\-]*", name):
+        raise ValueError(f"name must be a plain name (a-z, 0-9, '_', '-'), got {name!r}: it names files and run folders")
+    if name in DATASETS: raise ValueError(f"{name!r} is a built-in dataset; pick another name")
+    if task not in _TASKS: raise ValueError(f"task must be one of {_TASKS}, got {task!r}")
+    if sum(s is not None for s in (x, path, hf)) != 1: raise ValueError("give exactly one source: x and y, path=, or hf=")
+    file = cache_dir()/"datasets"/f"{name}.parquet"
+    if x is not None:
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y)
+        if x.ndim == 1: x = x[:, None]
+        if x.ndim != 2 or y.ndim != 1 or len(x) != len(y) or len(y) < 10:
+            raise ValueError(f"x must be rows x features and y one value per row (at least 10 rows); got x {x.shape}, y {y.shape}")
+        if not np.isfinite(x).all(): raise ValueError("x has missing or non-finite values")
+        cols = {f"x{i}": x[:, i] for i in range(x.shape[1])} | {target: y.astype(np.float64) if task == "regression" else y}
+        buf = io.BytesIO(); pq.write_table(pa.table(cols), buf); atomic_write(file, buf.getvalue())
+    elif hf is not None:
+        with _quiet_datasets() as ds: table = ds.load_dataset(hf, split=split).data.table
+        buf = io.BytesIO(); pq.write_table(table, buf); atomic_write(file, buf.getvalue())
+    else:
+        file = Path(path).resolve()
+        if not file.is_file(): raise FileNotFoundError(f"no Parquet file at {path}")
+    feats, classes = _check_table(pq.read_table(file), target, task, str(file))
+    entry = dict(path=str(file), target=target, task=task, classes=classes, n_classes=len(classes), model=model)
+    reg = _registry(); reg[name] = entry
+    atomic_write(registry_path(), json.dumps(reg, indent=1, default=lambda o: o.item()) + "\n")
+    return _registered_info(name, entry)
+
+def _registered_source(info: DatasetInfo, e: dict) -> tuple[dict, str, list[str]]:
+    "Prepared arrays of a registered dataset (one 'train' split: test and validation are carved from it)."
+    path = Path(e["path"])
+    if not path.is_file(): raise FileNotFoundError(f"{info.name} was registered from {path}, which is gone; register it again")
+    table = pq.read_table(path)
+    feats, _ = _check_table(table, e["target"], e["task"], str(path))
+    x = np.stack([table.column(c).to_numpy(zero_copy_only=False).astype(np.float64) for c in feats], 1)
+    raw = table.column(e["target"]).to_numpy(zero_copy_only=False)
+    if e["task"] == "regression": y = torch.from_numpy(raw.astype(np.float64))
+    else:
+        index = {v: i for i, v in enumerate(e["classes"])}
+        y = torch.tensor([index[v] for v in raw.tolist()], dtype=torch.int64)
+    if not np.isfinite(x).all(): raise ValueError(f"{path}: missing or non-finite feature values")
+    prep = {"format": _FORMAT, "name": info.name, "source_id": _file_sha256(path), "splits": ["train"],
+            "x/train": torch.from_numpy(x), "y/train": y, "features": feats}
+    return prep, str(path), []
 
 # %% ../nbs/01_data.ipynb #fb3c832a
 def time_loads(names=tuple(DATASETS), **kw) -> list[dict]:

@@ -8,12 +8,13 @@ import inspect, numbers
 from contextlib import contextmanager, nullcontext
 import torch
 from torch import nn
+from .data import load_plugins
 
 # %% auto #0
 __all__ = ['MODELS', 'DEFAULT_MODEL', 'HPARAM_RANGES', 'TRAIN_HPARAMS', 'TrunkHead', 'count_parameters', 'token_lengths',
            'reverse_padded', 'TextLSTM', 'AttentionPool', 'BiLSTMAttentionTrunk', 'BiLSTMAttention', 'ImageCNN',
-           'CifarCNN', 'Destandardize', 'MLPRegressor', 'LSTMTrunk', 'LSTMClassifier', 'split_hparams', 'build_model',
-           'mc_dropout', 'mc_samples']
+           'CifarCNN', 'Destandardize', 'MLPRegressor', 'MLPClassifier', 'LSTMTrunk', 'LSTMClassifier', 'split_hparams',
+           'build_model', 'register_model', 'default_model', 'mc_dropout', 'mc_samples']
 
 # %% ../nbs/02_models.ipynb #bdfe064b
 class TrunkHead(nn.Module):
@@ -187,6 +188,17 @@ class MLPRegressor(TrunkHead):
         super().__init__(trunk, head, n_features=n_features, neurons=neurons, layers=layers, dropout=dropout,
                          target_mean=float(target_mean), target_std=float(target_std))
 
+# %% ../nbs/02_models.ipynb #817f30c1
+class MLPClassifier(TrunkHead):
+    "(Dense -> ReLU) x layers | Dropout -> Dense: class logits (N, n_classes); the model of a registered tabular classification dataset."
+    def __init__(self, n_features: int, n_classes: int, neurons: int = 128, layers: int = 2, dropout: float = 0.0):
+        n_features, neurons, layers = (_positive_int(k, v) for k, v in
+                                       dict(n_features=n_features, neurons=neurons, layers=layers).items())
+        n_classes, dropout, dims = _n_classes(n_classes), _dropout_rate(dropout), [n_features] + [neurons] * layers
+        trunk = nn.Sequential(*[m for d_in, d_out in zip(dims, dims[1:]) for m in (nn.Linear(d_in, d_out), nn.ReLU())])
+        super().__init__(trunk, nn.Sequential(nn.Dropout(dropout), nn.Linear(neurons, n_classes)), n_features=n_features,
+                         n_classes=n_classes, neurons=neurons, layers=layers, dropout=dropout)
+
 # %% ../nbs/02_models.ipynb #d6d3ceeb
 class LSTMTrunk(nn.Module):
     "Embedding -> length-aware LSTM: (N, T) token ids to the hidden state after each row's last token (N, units)."
@@ -206,7 +218,7 @@ class LSTMClassifier(TrunkHead):
 
 # %% ../nbs/02_models.ipynb #037a2dba
 MODELS: dict[str, type] = dict(bilstm_attention=BiLSTMAttention, cnn=ImageCNN, mlp=MLPRegressor,
-                               cifar_cnn=CifarCNN, lstm=LSTMClassifier)
+                               cifar_cnn=CifarCNN, lstm=LSTMClassifier, mlp_classifier=MLPClassifier)
 
 DEFAULT_MODEL: dict[str, str] = dict(imdb="bilstm_attention", ag_news="bilstm_attention", mnist="cnn",
                                      wine_quality="mlp", cifar10="cifar_cnn")
@@ -222,6 +234,8 @@ HPARAM_RANGES: dict[str, dict] = {
                   "dropout": ("float", 0.2, 0.5)},
     "lstm": {"lr": ("float", 1e-5, 1e-3, "log"), "batch_size": ("int", 16, 64), "units": ("int", 50, 200),
              "dropout": ("float", 0.2, 0.5)},
+    "mlp_classifier": {"lr": ("float", 1e-4, 1e-2, "log"), "batch_size": ("int", 16, 64), "neurons": ("int", 32, 256),
+                       "layers": ("int", 1, 3), "dropout": ("float", 0.0, 0.5)},
 }
 
 TRAIN_HPARAMS = ("lr", "batch_size")   # searched, but arguments of `fit`, not of a model
@@ -233,7 +247,7 @@ def split_hparams(params: dict) -> tuple[dict, dict]:
 
 # %% ../nbs/02_models.ipynb #729a78ee
 _NEEDS = dict(bilstm_attention=("text", "classification"), lstm=("text", "binary"), cnn=("image", "classification"),
-              cifar_cnn=("image", "classification"), mlp=("tabular", "regression"))
+              cifar_cnn=("image", "classification"), mlp=("tabular", "regression"), mlp_classifier=("tabular", "classification"))
 
 def _data_args(name: str, data) -> dict:
     "The constructor arguments of model `name` that come from `data`."
@@ -250,11 +264,18 @@ def _data_args(name: str, data) -> dict:
         return args if name == "lstm" else args | dict(n_classes=data.n_classes)
     if name in ("cnn", "cifar_cnn"):
         return dict(in_channels=shape[0], img_size=shape[1:], n_classes=data.n_classes)
+    if name == "mlp_classifier": return dict(n_features=shape[0], n_classes=data.n_classes)
     return dict(n_features=shape[0], target_mean=data.target_mean, target_std=data.target_std)
 
 def build_model(name: str, data, *, seed: int | None = None, **hparams) -> nn.Module:
     "Model `name` (a key of `MODELS`) sized for `data`, with hyperparameters `hparams` (`lr`, `batch_size` ignored)."
-    if name not in MODELS: raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
+    if name not in MODELS: load_plugins()   # a model registered by a module named in $BNNSTUDY_PLUGINS
+    if name not in MODELS: raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)} (add your own with register_model)")
+    if name in _BUILDERS:   # a registered builder: builder(data, **hparams)
+        hparams, _ = split_hparams(hparams)
+        with torch.random.fork_rng(devices=[]) if seed is not None else nullcontext():
+            if seed is not None: torch.manual_seed(seed)
+            return _BUILDERS[name](data, **hparams)
     cls, data_args = MODELS[name], _data_args(name, data)
     hparams, _ = split_hparams(hparams)
     allowed = [k for k in inspect.signature(cls).parameters if k not in data_args]
@@ -266,6 +287,26 @@ def build_model(name: str, data, *, seed: int | None = None, **hparams) -> nn.Mo
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return cls(**data_args, **hparams)
+
+# %% ../nbs/02_models.ipynb #7312ae36
+_BUILDERS: dict[str, callable] = {}
+
+def register_model(name: str, builder, search_space: dict) -> None:
+    "Add model `name`: `builder(data, **hparams) -> nn.Module`, searched over `search_space` (a `SearchSpace.from_dict` dict)."
+    from bnnstudy.space import SearchSpace
+    if not callable(builder): raise TypeError(f"builder must be callable as builder(data, **hparams), got {type(builder).__name__}")
+    if name in MODELS and name not in _BUILDERS: raise ValueError(f"{name!r} is a built-in model; pick another name")
+    SearchSpace.from_dict(search_space)   # a bad space fails here, not in the middle of a study
+    MODELS[name], _BUILDERS[name], HPARAM_RANGES[name] = builder, builder, dict(search_space)
+
+def default_model(dataset: str) -> str:
+    "The model the HPO study trains on `dataset`: the built-in choice, the one its registration names, or by task."
+    if dataset in DEFAULT_MODEL: return DEFAULT_MODEL[dataset]
+    from bnnstudy.data import _info, _registry
+    info, entry = _info(dataset), _registry().get(dataset, {})
+    if entry.get("model"): return entry["model"]
+    if info.modality == "tabular": return "mlp" if info.task == "regression" else "mlp_classifier"
+    raise ValueError(f"no default model for {dataset!r} ({info.modality} {info.task}); register it with model=...")
 
 # %% ../nbs/02_models.ipynb #d79df4a5
 @contextmanager
