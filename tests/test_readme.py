@@ -56,4 +56,5 @@ def test_layout_lists_every_numbered_notebook():
     layout = _section(README.read_text(), "Layout")
     listed = set(re.findall(r"^\| `([^`]+)` \|", layout, flags=re.M))
     notebooks = {p.stem for p in (ROOT/"nbs").glob("[0-9]*.ipynb")}
-    assert listed == notebooks, f"README layout differs from nbs/: missing {sorted(notebooks - listed)}, extra {sorted(listed - notebooks)}"
+    assert listed == notebooks, (f"README layout differs from nbs/: missing {sorted(notebooks - listed)}, extra {sorted(listed - notebooks)}; "
+                                 "execute nbs/index.ipynb again (make nbs-execute), then make readme")
