@@ -83,6 +83,9 @@ class Estimator:
     def __repr__(self): return f"{type(self).__name__}(which={self.which!r})"
 
 # %% ../nbs/20_lr.ipynb #ef42fd6d
+_NEEDS_CLASSIFIER = ("uncertainty-driven learning rates need a classifier: the uncertainty is the spread of class "
+                     "probabilities, which a regression model does not give; use another controller (bold_driver, plateau, cosine)")
+
 class MCDropout(Estimator):
     "Monte-Carlo dropout: the trunk once, `T` sampled passes of the head (dropout on, BatchNorm in eval mode)."
     def __init__(self, T: int = 20, which="entropy", seed=0):
@@ -96,7 +99,9 @@ class MCDropout(Estimator):
         _trunk_head(model)
         gen = torch.Generator().manual_seed(_call_seed(self.seed, 1, self.n_estimates))
         self.n_estimates += 1
-        return probs_from_output(mc_samples(model, x, self.T, generator=gen).float())
+        out = mc_samples(model, x, self.T, generator=gen).float()
+        if out.ndim != 3: raise ValueError(_NEEDS_CLASSIFIER + f" (the model's outputs have shape {tuple(out.shape[1:])}, not (N, C) logits)")
+        return probs_from_output(out)
 
     def estimate(self, model, x, reference=None) -> dict:
         return uncertainty_from_samples(self.sample_probs(model, x))
@@ -421,6 +426,9 @@ class UncertaintyLR(RuleController):
 
     def before_fit(self, state):
         super().before_fit(state)
+        if getattr(state.data, "task", None) == "regression":
+            name = getattr(getattr(state.data, "info", None), "name", "the data")
+            raise ValueError(f"{name} is a regression task, and " + _NEEDS_CLASSIFIER)
         if self.model is not None and self.model is state.model: return
         data, rng = state.data, np.random.default_rng(self.seed)
         if data.val is None or len(data.val) == 0:

@@ -290,3 +290,24 @@ def test_no_validation_split_is_a_clear_error():
 def test_controller_built_for_another_optimizer_is_refused():
     with pytest.raises(ValueError, match="another optimizer"):
         fit(tiny_model(), toy_data(), epochs=1, callbacks=[FixedLR(sgd())], progress=False)
+
+
+class _Regressor(nn.Module):
+    "A TrunkHead-shaped regression model: its head ends in one output squeezed to (N,), like bnnstudy's MLP regressor."
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(4, 16), nn.ReLU())
+        self.head = nn.Sequential(nn.Dropout(0.5), nn.Linear(16, 1), nn.Flatten(0))
+    def forward(self, x): return self.head(self.trunk(x))
+
+
+@pytest.mark.parametrize("name", ["uncertainty", "uncertainty_relative", "uncertainty_vi"])
+def test_uncertainty_controllers_refuse_a_regression_task_in_one_line(name):
+    "Issue 12 item 12: was an internal shape error ('probs must have shape (T, N, C), got (20, 33)'), or silently a wrong signal."
+    x, _ = toy_xy(120)
+    data = _Data(_Split(x[:90], x[:90, 0]), _Split(x[90:], x[90:, 0]), "regression")
+    with pytest.raises(ValueError, match="regression task, and uncertainty-driven learning rates need a classifier") as e:
+        fit(_Regressor(), data, epochs=1, lr=1e-2, batch_size=32, callbacks=[make_controller(name)], progress=False)
+    assert "\n" not in str(e.value)
+    with pytest.raises(ValueError, match="need a classifier"):
+        UncertaintyLR(torch.optim.SGD(_Regressor().parameters(), lr=0.1)).bind(_Regressor(), x[:8]).measure()
