@@ -6,7 +6,7 @@
 from __future__ import annotations
 import math
 import numpy as np
-from scipy.special import erfcx, log_ndtr
+from scipy.special import erfcx
 from scipy.stats import norm
 from .space import SearchSpace
 
@@ -73,32 +73,31 @@ def _scorer(kind, surrogate, best, beta, draw_seed=None, draw=0, n_draws=1):
 def _unseen(space, N, seen):
     "Rows of native array `N` whose keys are not in `seen` and not repeated, with their keys."
     keep, keys = [], []
-    for i, k in enumerate(space._keys_native(N)):
+    for i, k in enumerate(space.keys_native(N)):
         if k not in seen: seen.add(k); keep.append(i); keys.append(k)
     return N[keep], keys
 
 def _far(space, N, taken, min_distance):
     "Rows of native `N` at least `min_distance` (Euclidean, in the encoding) from every encoded row of `taken`."
     if min_distance <= 0 or not len(taken) or not len(N): return N
-    E = space._native_to_encoded(N)
+    E = space.encode_native(N)
     d2 = (E**2).sum(1)[:, None] - 2*E @ taken.T + (taken**2).sum(1)[None, :]
     return N[d2.min(1) >= min_distance**2]
 
 def _search(space, score, observed, rng, exclude, n_candidates, top_points, n_local, rounds, scale, full,
             taken=np.zeros((0, 0)), min_distance=0.0):
     "Native rows and acquisition values: a Sobol design (or the whole space if small) plus local moves."
-    from bnnstudy.space import _sobol_unit
-    parts = [full if full is not None else space._unit_to_native(_sobol_unit(space, n_candidates, rng))]
-    parts += [space._neighbors_native(x, rng, n_local, scale) for x in observed]
+    parts = [full if full is not None else space.sobol_native(n_candidates, rng)]
+    parts += [space.neighbors_native(x, rng, n_local, scale) for x in observed]
     seen = set(exclude)
     pool, _ = _unseen(space, _far(space, np.concatenate(parts), taken, min_distance), seen)
-    values = score(space._native_to_encoded(pool)) if len(pool) else np.zeros(0)
+    values = score(space.encode_native(pool)) if len(pool) else np.zeros(0)
     for r in range(rounds if full is None else 0):   # local search around the best so far, shrinking steps
         top = np.argsort(-values)[:top_points]
-        moves = np.concatenate([space._neighbors_native(pool[i], rng, n_local, scale/2**r) for i in top])
+        moves = np.concatenate([space.neighbors_native(pool[i], rng, n_local, scale/2**r) for i in top])
         moves, _ = _unseen(space, _far(space, moves, taken, min_distance), seen)
         if not len(moves): break
-        pool = np.concatenate([pool, moves]); values = np.concatenate([values, score(space._native_to_encoded(moves))])
+        pool = np.concatenate([pool, moves]); values = np.concatenate([values, score(space.encode_native(moves))])
     return pool, values
 
 def optimize_acquisition(space: SearchSpace, surrogate, kind: str = "ei", best: float | None = None,
@@ -114,25 +113,25 @@ def optimize_acquisition(space: SearchSpace, surrogate, kind: str = "ei", best: 
     exclude = {space.key(e) if isinstance(e, dict) else e for e in exclude}
     if best is None: best = float(np.max(surrogate.y_))
     if observed is None:   # the best observations the surrogate was fitted on
-        observed = space._encoded_to_native(surrogate.X_[np.argsort(-surrogate.y_)[:top_points]])
-    else: observed = space._native(observed)
-    full = space._grid_native(space.size) if space.is_finite and space.size <= full_space_limit else None
+        observed = space.decode_native(surrogate.X_[np.argsort(-surrogate.y_)[:top_points]])
+    else: observed = space.to_native(observed)
+    full = space.grid_native(space.size) if space.is_finite and space.size <= full_space_limit else None
     picks, model = [], surrogate
     draw_seed = int(rng.integers(2**63 - 1))   # the same seed evaluates the same posterior draws anywhere
     for i in range(n):
         score = _scorer(kind, model, best, beta, draw_seed, i, n)   # "ts": draw i of n for batch point i
-        taken = np.concatenate([surrogate.X_, space._native_to_encoded(np.array(picks).reshape(-1, len(space)))])
+        taken = np.concatenate([surrogate.X_, space.encode_native(np.array(picks).reshape(-1, len(space)))])
         pool, values = _search(space, score, observed, rng, exclude, n_candidates, top_points, n_local, rounds, scale, full,
                                taken, min_distance)
         if not len(pool) and min_distance > 0:   # everything left is near a taken point: allow near points
             pool, values = _search(space, score, observed, rng, exclude, n_candidates, top_points, n_local, rounds, scale, full)
         if not len(pool): break   # a finite space with nothing left
         picks.append(pool[int(np.argmax(values))])
-        exclude = exclude | set(space._keys_native(picks[-1]))
+        exclude = exclude | set(space.keys_native(picks[-1]))
         if kind != "ts" and i < n - 1:   # constant liar: believe the model's own mean at the pick
-            x = space._native_to_encoded(picks[-1][None])
+            x = space.encode_native(picks[-1][None])
             model = model.fantasize(x, model.predict(x)[0])
-    picks = space._from_native(np.array(picks).reshape(-1, len(space)))
+    picks = space.from_native(np.array(picks).reshape(-1, len(space)))
     return picks
 
 # %% ../nbs/12_acquisition.ipynb #15400486

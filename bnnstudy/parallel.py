@@ -6,7 +6,8 @@
 from __future__ import annotations
 import contextlib, logging, numbers, os, time, uuid, warnings
 from tqdm.auto import tqdm
-from .hpo import Optimizer, _count, _evaluate
+from .optimizers import Optimizer, _count
+from .runner import _evaluate
 
 # %% auto #0
 __all__ = ['ONE_THREAD_ENV', 'local_cluster', 'optimize_parallel']

@@ -4,13 +4,15 @@
 
 # %% ../nbs/11_surrogate.ipynb #6864aa65
 from __future__ import annotations
-import copy, math
+import copy, importlib, math
+from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['SURROGATES', 'StackedMLP', 'train_stacked', 'one_thread', 'Surrogate', 'forrester', 'branin', 'DeepEnsemble',
-           'MCDropoutMLP', 'bayesian_linear_regression', 'BayesianLastLayer', 'heldout_scores', 'make_surrogate']
+__all__ = ['SURROGATES', 'StackedMLP', 'train_stacked', 'SurrogateProtocol', 'one_thread', 'Surrogate', 'DeepEnsemble',
+           'MCDropoutMLP', 'bayesian_linear_regression', 'BayesianLastLayer', 'heldout_scores', 'register_surrogate',
+           'make_surrogate']
 
 # %% ../nbs/11_surrogate.ipynb #f453c7df
 class StackedMLP:
@@ -92,6 +94,22 @@ def train_stacked(net: StackedMLP, X, Y, *, steps=300, lr=1e-2, prior_weight=1e-
         torch._foreach_addcdiv_(params, m1, denom, value=-lr/(1 - betas[0]**t))
     return net
 
+# %% ../nbs/11_surrogate.ipynb #f1ec0f31
+@runtime_checkable
+class SurrogateProtocol(Protocol):
+    "What Bayesian optimisation needs of a surrogate model of `y` on unit-cube rows `X`."
+    X_: np.ndarray   # training inputs (n, d), set by `fit`
+    y_: np.ndarray   # training targets (n,), set by `fit`
+    def fit(self, X, y) -> SurrogateProtocol:
+        "Fit to rows `X` (n, d) in [0, 1] and finite targets `y` (n,); returns the fitted model."
+    def predict(self, X) -> tuple[np.ndarray, np.ndarray]:
+        "Posterior mean and variance of the latent function at the rows of `X`, each of shape (len(X),)."
+    def sample(self, X, n: int, rng: np.random.Generator) -> np.ndarray:
+        "`n` joint posterior draws at the rows of `X`, shape (n, len(X)); the randomness comes from `rng`."
+    def fantasize(self, X, y) -> SurrogateProtocol:
+        "A copy conditioned on extra observations (`self` unchanged)."
+
+
 # %% ../nbs/11_surrogate.ipynb #722bfea5
 def _check_X(X, d=None) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
@@ -155,18 +173,6 @@ class Surrogate:
     def __repr__(self):
         keys = [k for k in self.__init__.__code__.co_varnames[1:self.__init__.__code__.co_argcount]]
         return f"{type(self).__name__}(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in keys if hasattr(self, k)) + ")"
-
-# %% ../nbs/11_surrogate.ipynb #c170e141
-def forrester(x):
-    "Forrester et al. (2008) on [0, 1]: (6x - 2)^2 sin(12x - 4)."
-    x = np.asarray(x, dtype=float)
-    return (6*x - 2)**2*np.sin(12*x - 4)
-
-def branin(X):
-    "Branin-Hoo on the unit square (x1 in [-5, 10], x2 in [0, 15]); minimum 0.397887 at three points."
-    X = np.atleast_2d(X)
-    x1, x2 = 15*X[:, 0] - 5, 15*X[:, 1]
-    return (x2 - 5.1/(4*np.pi**2)*x1**2 + 5/np.pi*x1 - 6)**2 + 10*(1 - 1/(8*np.pi))*np.cos(x1) + 10
 
 # %% ../nbs/11_surrogate.ipynb #20d82569
 class DeepEnsemble(Surrogate):
@@ -341,9 +347,23 @@ def heldout_scores(model: Surrogate, X, y, X_test, y_test) -> dict:
 
 # %% ../nbs/11_surrogate.ipynb #91da0050
 SURROGATES: dict[str, type] = {"ensemble": DeepEnsemble, "mc_dropout": MCDropoutMLP, "bll": BayesianLastLayer}
+_REGISTERED_BY = {"gp": "bnnstudy.surrogate_gp"}   # surrogates whose module registers them when imported
 
-def make_surrogate(name: str = "ensemble", seed: int = 0, **kw) -> Surrogate:
-    "A surrogate from `SURROGATES` by name, seeded, with keyword overrides of its defaults."
-    if isinstance(name, Surrogate): return name
-    if name not in SURROGATES: raise ValueError(f"unknown surrogate {name!r}; choose one of {sorted(SURROGATES)}")
+def _missing_methods(obj) -> list[str]:
+    "The methods of `SurrogateProtocol` that `obj` (a class or an instance) lacks."
+    return [m for m in ("fit", "predict", "sample", "fantasize") if not callable(getattr(obj, m, None))]
+
+def register_surrogate(name: str, cls: type) -> type:
+    "Make `make_surrogate(name, seed=..., **kw)` build `cls(seed=..., **kw)`; `cls` must satisfy `SurrogateProtocol`."
+    missing = _missing_methods(cls)
+    if missing: raise TypeError(f"{cls.__name__} is not a surrogate: it has no {missing[0]}() (see SurrogateProtocol)")
+    SURROGATES[name] = cls
+    return cls
+
+def make_surrogate(name: str = "ensemble", seed: int = 0, **kw) -> SurrogateProtocol:
+    "A surrogate from `SURROGATES` by name, seeded, with keyword overrides of its defaults (a surrogate object is returned as is)."
+    if not isinstance(name, str) and not _missing_methods(name): return name   # a surrogate object, fitted or not
+    if name not in SURROGATES and name in _REGISTERED_BY: importlib.import_module(_REGISTERED_BY[name])
+    if name not in SURROGATES: raise ValueError(f"unknown surrogate {name!r}; choose one of {sorted(set(SURROGATES) | set(_REGISTERED_BY))}")
     return SURROGATES[name](seed=seed, **kw)
+

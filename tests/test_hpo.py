@@ -1,10 +1,12 @@
-"Behaviour of the ask/tell optimizers and `minimize` (bnnstudy.hpo): contract, batches, finite spaces, warm starts, failures."
+"Behaviour of the ask/tell optimizers (bnnstudy.optimizers) and `minimize` (bnnstudy.study): contract, batches, finite spaces, warm starts, failures."
 import math, subprocess, sys
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from bnnstudy.space import SearchSpace, Float, Int, Choice
-from bnnstudy.hpo import Trial, make_optimizer, minimize, maximize, OPTIMIZERS, TrialStore, load_study
+from bnnstudy.optimizers import make_optimizer, OPTIMIZERS
+from bnnstudy.study import minimize, maximize, load_study
+from bnnstudy.hpo import Trial, TrialStore   # the old import path re-exports
 from bnnstudy.store import Trial as StoreTrial
 
 METHODS = ["random", "grid", "tpe", "bnn", "gp"]
@@ -165,6 +167,14 @@ def test_grid_in_minimize_covers_an_even_grid():
 def test_hpo_reexports_the_store():
     assert Trial is StoreTrial and TrialStore.__module__ == "bnnstudy.store" and callable(load_study)
 
+def test_hpo_reexports_every_old_public_name():
+    import bnnstudy.hpo as hpo, bnnstudy.optimizers, bnnstudy.study
+    old = ['OPTIMIZERS', 'space_to_json', 'space_from_json', 'Optimizer', 'RandomOptimizer', 'GridOptimizer', 'default_n_initial',
+           'ModelOptimizer', 'BNNOptimizer', 'GPSurrogate', 'GPOptimizer', 'optuna_distributions', 'TPEOptimizer',
+           'make_optimizer', 'minimize', 'maximize', 'Study', 'load_study', '_count', '_evaluate', '_check_value']
+    assert all(hasattr(hpo, n) for n in old), [n for n in old if not hasattr(hpo, n)]
+    assert hpo.minimize is bnnstudy.study.minimize and hpo.TPEOptimizer is bnnstudy.optimizers.TPEOptimizer
+
 def test_import_hpo_does_not_import_torch():
     code = "import sys, bnnstudy.hpo; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -207,3 +217,13 @@ def test_objective_returning_inf_or_a_non_number_fails_its_trial_and_the_study_g
     o = minimize(lambda p: next(values), space(), method="random", n_trials=4, progress=False)
     h = o.history
     assert h.status.tolist() == ["failed", "failed", "failed", "completed"] and "not a number" in h.error[2]
+
+def test_values_too_large_for_a_float_fail_the_trial_not_the_study():   # issue 12 item 5
+    from fractions import Fraction
+    o = minimize(lambda p: 10**400 if p["k"] else Fraction(10**400), SearchSpace(k=Int(0, 1)), method="grid", n_trials=2, progress=False)
+    assert o.history.status.tolist() == ["failed", "failed"]
+    assert set(o.history.error) == {"value (int) too large for a float (beyond ±1.8e308)", "value (Fraction) too large for a float (beyond ±1.8e308)"}
+    t = o.ask() if o.remaining else None
+    assert t is None
+    r = make_optimizer("random", space())
+    assert r.tell(r.ask(), -10**400).status == "failed"

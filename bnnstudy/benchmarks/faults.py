@@ -32,7 +32,7 @@ _CHILD = r'''
 import json, os, signal, sqlite3, sys, warnings
 from functools import partial
 cfg = json.loads(sys.argv[1])
-import bnnstudy.hpo as hpo
+import bnnstudy.optimizers as optimizers, bnnstudy.study as study
 from bnnstudy.store import StoreRecoveredWarning
 from bnnstudy.benchmarks.faults import objective, SPACES
 tells = 0
@@ -54,11 +54,11 @@ class KillingConnection:
         if self._tell is not None: print("told", self._tell, flush=True); self._tell = None
     def rollback(self): self._tell = None; self._con.rollback()
 
-class KillingStore(hpo.TrialStore):
+class KillingStore(optimizers.TrialStore):
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw); self.con = KillingConnection(self.con)
 
-hpo.TrialStore = KillingStore
+optimizers.TrialStore = KillingStore
 warnings.simplefilter("always", StoreRecoveredWarning)
 warnings.showwarning = lambda message, category, *a, **k: print("warning", category.__name__, str(message), flush=True)
 told = 0
@@ -68,7 +68,7 @@ if os.path.exists(cfg["storage"]):   # read-only: leaves the log and the dead se
     con.close()
 print("ready", flush=True)
 if told < cfg["n_trials"]:
-    hpo.minimize(partial(objective, cfg["space"], sleep=cfg["sleep"]), SPACES[cfg["space"]](), method=cfg["method"],
+    study.minimize(partial(objective, cfg["space"], sleep=cfg["sleep"]), SPACES[cfg["space"]](), method=cfg["method"],
                  n_trials=cfg["n_trials"] - told, seed=cfg["seed"], storage=cfg["storage"], progress=False, **cfg["kw"])
 print("done", flush=True)
 '''
@@ -118,7 +118,7 @@ def run_fault_injection(kills: int = 20, n_trials: int | None = None, method: st
                         max_delay: float | None = None, optimizer_kw: dict | None = None) -> dict:
     """Kill a `minimize` study `kills` times (a fraction `mid_tell` of them inside a tell, the rest at a random moment
     up to `max_delay` s after a random told trial), resuming after each, then check it against an uninterrupted run."""
-    from bnnstudy.hpo import load_study, minimize
+    from bnnstudy.study import load_study, minimize
     if space not in SPACES: raise ValueError(f"unknown space {space!r}; choose one of {list(SPACES)}")
     rng = np.random.default_rng(seed)
     n_trials = n_trials or 3*kills + 10
