@@ -26,9 +26,13 @@ class Param:
     def to_value(self, native): raise NotImplementedError
 
 # %% ../nbs/10_space.ipynb #789c4ef0
+_MIN_RELATIVE_WIDTH = 1e-8   # a Float range narrower than this share of its magnitude has < ~100 distinct 10-digit keys
+_INT_LIMIT = 2**53            # native rows are float64: integers beyond this are not exact
+
 class _Range(Param):
     def __init__(self, low, high, log=False):
         name = type(self).__name__
+        if not isinstance(log, (bool, np.bool_)): raise TypeError(f"{name}(low, high, log=...) needs log=True or log=False, got log={log!r}")
         if not (_is_number(low) and _is_number(high)) or not (math.isfinite(low) and math.isfinite(high)):
             raise TypeError(f"{name}(low, high) needs two finite numbers, got {low!r}, {high!r}")
         if not low < high: raise ValueError(f"{name} needs low < high, got low={low!r}, high={high!r}")
@@ -49,8 +53,13 @@ class _Range(Param):
 
 class Float(_Range):
     "A real parameter in [`low`, `high`], uniform on a log scale when `log=True`."
-    def __init__(self, low, high, log=False): super().__init__(float(low) if _is_number(low) else low,
-                                                               float(high) if _is_number(high) else high, log)
+    def __init__(self, low, high, log=False):
+        super().__init__(float(low) if _is_number(low) else low, float(high) if _is_number(high) else high, log)
+        if not self.log and not math.isfinite(self.high - self.low):
+            raise ValueError(f"Float({self.low!r}, {self.high!r}) is too wide: high - low overflows a float; narrow it (or use log=True for a positive range)")
+        if self.high - self.low < _MIN_RELATIVE_WIDTH*max(abs(self.low), abs(self.high)):
+            raise ValueError(f"Float({self.low!r}, {self.high!r}) is narrower than {_MIN_RELATIVE_WIDTH:g} of its magnitude: trials are told apart "
+                             f"to 10 significant digits, so it holds too few distinct values; widen it, or search an offset (x - {self.low!r})")
     def unit_to_native(self, u): return np.clip(self._from_unit(u), self.low, self.high)
     def encoded_to_native(self, e): return self.unit_to_native(e[:, 0])
     def to_native(self, name, value):
@@ -67,6 +76,9 @@ class Int(_Range):
         for v in (low, high):
             if not (isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))):
                 raise TypeError(f"Int(low, high) needs integers, got {low!r}, {high!r}; use Float for real numbers")
+        if max(abs(int(low)), abs(int(high))) > _INT_LIMIT:
+            raise ValueError(f"Int({low}, {high}) is too wide: bounds must lie within ±2**53 = ±{_INT_LIMIT} (the integers a float64 "
+                             "encoding holds exactly); rescale it, e.g. search the exponent as an Int or use Float(..., log=True)")
         super().__init__(int(low), int(high), log)
     _edge_low = property(lambda self: self.low - 0.5)
     _edge_high = property(lambda self: self.high + 0.5)
@@ -88,7 +100,7 @@ def _choice_values(name: str, values) -> list:
     "The values of a `Choice` or `Ordinal` as a list, each listed once."
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise TypeError(f"{name} needs a list of values, got {values!r}")
-    values = list(values)
+    values = [v.item() if isinstance(v, np.generic) else v for v in values]   # NumPy scalars as plain Python values
     if not values: raise ValueError(f"{name} needs at least one value, got an empty list")
     for i, v in enumerate(values):
         if any(_same(v, w) for w in values[:i]): raise ValueError(f"{name} has the value {v!r} twice; list each value once")
@@ -111,6 +123,7 @@ class Choice(Param):
         return np.eye(len(self.values))[idx]
     def encoded_to_native(self, e): return self.unit_to_native(e[:, 0]) if self.ordinal else np.argmax(e, axis=1)
     def to_native(self, name, value):
+        if isinstance(value, np.generic): value = value.item()   # np.bool_(True) is the choice True
         for i, v in enumerate(self.values):
             if _same(v, value): return i
         raise ValueError(f"parameter {name!r}={value!r} is not one of {self.values!r}")

@@ -110,3 +110,33 @@ def test_every_model_range_in_the_study_plan_builds_a_space():
         s = SearchSpace.from_dict(ranges)
         assert s.names == list(ranges), model
         for c in s.sobol(8, np.random.default_rng(0)): s.validate(c)
+
+# issue 12 item 7: spaces the optimisers could not use are refused when they are defined, in one line that says what to do
+@pytest.mark.parametrize("make, match", [
+    (lambda: Int(0, 10**30), r"within ±2\*\*53"),
+    (lambda: Float(-1e308, 1e308), "too wide: high - low overflows"),
+    (lambda: Float(1, 1 + 1e-11), "narrower than 1e-08 of its magnitude"),
+    (lambda: Float(0.1, 1, log="no"), "log=True or log=False"),
+    (lambda: Int(1, 10, log=1), "log=True or log=False")])
+def test_unusable_ranges_are_refused_at_construction(make, match):
+    with pytest.raises((TypeError, ValueError), match=match) as e: make()
+    assert "\n" not in str(e.value)
+
+def test_the_limits_themselves_are_usable():
+    from bnnstudy.optimizers import make_optimizer
+    space = SearchSpace(k=Int(-2**53, 2**53), x=Float(1, 1 + 1e-6), y=Float(1e-300, 1e300, log=True))
+    for method in ("random", "grid"):
+        o = make_optimizer(method, space, seed=0, **({"budget": 8} if method == "grid" else {}))
+        ts = o.ask(4)
+        assert len({space.key(t.params) for t in ts}) == 4
+
+# issue 12 item 8: NumPy values in a Choice are accepted and kept as plain Python values
+def test_choice_accepts_numpy_values_and_stores_plain_python(tmp_path):
+    from bnnstudy.optimizers import make_optimizer, space_to_json
+    space = SearchSpace(k=Choice(np.arange(3)), f=Choice(np.array([0.5, 0.25])), b=Choice([np.bool_(True), np.bool_(False)]))
+    assert [type(v) for v in space["k"].values] == [int]*3 and space["f"].values == [0.25, 0.5] and space["b"].values == [True, False]
+    assert space_to_json(space)["k"] == {"type": "choice", "values": [0, 1, 2]}
+    o = make_optimizer("random", space, storage=tmp_path/"s.db")
+    t = o.ask()
+    assert all(type(v) in (int, float, bool) for v in t.params.values())
+    assert space.validate(dict(k=np.int64(2), f=np.float32(0.5), b=np.bool_(False))) == dict(k=2, f=0.5, b=False)
