@@ -128,6 +128,10 @@ comma := ,
 $(call check_var,PROFILE,$(NAME_CHARS),a profile name: smoke$(comma) cpu or full)
 $(call check_count,THREADS)
 $(call check_count,WORKERS)
+# DATASETS=digits,wine_quality: the HPO studies on these (built-in or registered) datasets; names and commas only
+ifneq ($(value DATASETS),)
+$(call check_var,DATASETS,$(NAME_CHARS) $(comma),dataset names separated by commas$(comma) like digits$(comma)wine_quality)
+endif
 ifneq ($(value SCHEDULER),)
 $(call check_var,SCHEDULER,$(PATH_CHARS),a scheduler address like tcp://10.0.0.5:8786 or tls://host:8786)
 ifeq ($(filter tcp://% tls://%,$(SCHEDULER)),)
@@ -163,7 +167,7 @@ endif
 endif
 ifneq ($(filter $(STUDY_GOALS),$(MAKECMDGOALS)),)
 # a bad PROFILE or RUNS_DIR stops make with the command's one-line error (a failed $(shell) would read as "no runs")
-STUDY_TARGETS := $(shell $(PY) -W ignore -m bnnstudy.runs targets --profile $(PROFILE) --runs_dir $(RUNS_DIR) 2>&1)
+STUDY_TARGETS := $(shell $(PY) -W ignore -m bnnstudy.runs targets --profile $(PROFILE) --runs_dir $(RUNS_DIR) $(if $(DATASETS),--datasets '$(DATASETS)') 2>&1)
 ifneq ($(.SHELLSTATUS),0)
 $(error $(STUDY_TARGETS))
 endif
@@ -203,7 +207,7 @@ define papermill
 	    > '$(@D)/run.log' 2>&1 \
 	  || { echo 'FAILED run $*: see $(@D)/run.log (executed notebook: $(@D)/run.ipynb)' >&2; exit 1; }
 	@test -f '$@' || { echo 'FAILED run $*: finished without writing $@; see $(@D)/run.log' >&2; exit 1; }
-	@'$(PY)' -W ignore -m bnnstudy.runs progress --profile '$(PROFILE)' --runs_dir '$(RUNS_DIR)' --run '$*' || true
+	@'$(PY)' -W ignore -m bnnstudy.runs progress --profile '$(PROFILE)' --runs_dir '$(RUNS_DIR)' --run '$*' $(if $(DATASETS),--datasets '$(DATASETS)') || true
 endef
 
 $(TABLE_RUNS) $(HPO_RUNS): $(RUNS_DIR)/%/result.json: $(call src_stamp,50_hpo_experiment) $(NEED_VENV)
