@@ -12,7 +12,7 @@ import pyarrow as pa, pyarrow.parquet as pq
 import torch
 from .core import atomic_write
 from .data import load_data
-from .models import DEFAULT_MODEL, HPARAM_RANGES, build_model, split_hparams
+from .models import DEFAULT_MODEL, HPARAM_RANGES, build_model, split_hparams, default_model
 from .train import fit, evaluate, predict
 from .metrics import calibration, probabilities
 from .space import SearchSpace
@@ -28,9 +28,10 @@ DATA_SEED = 0
 TRAIN_SEED = 0
 
 def hpo_space(dataset: str) -> SearchSpace:
-    "The search space of `dataset`'s HPO model (`HPARAM_RANGES` of `DEFAULT_MODEL[dataset]`)."
-    if dataset not in DEFAULT_MODEL: raise ValueError(f"no HPO model for {dataset!r}; choose one of {sorted(DEFAULT_MODEL)}")
-    return SearchSpace.from_dict(HPARAM_RANGES[DEFAULT_MODEL[dataset]])
+    "The search space of `dataset`'s HPO model (`HPARAM_RANGES` of `default_model(dataset)`: built-in or registered)."
+    try: model = default_model(dataset)
+    except ValueError as e: raise ValueError(f"no HPO model for {dataset!r}: {e}; the built-in ones: {sorted(DEFAULT_MODEL)}") from None
+    return SearchSpace.from_dict(HPARAM_RANGES[model])
 
 def score_metric(task: str) -> str:
     "The validation score the HPO study maximises: accuracy for classification, R² for regression."
@@ -56,7 +57,7 @@ class HPOObjective:
     maximize = True
     def __init__(self, dataset: str, profile: str | dict = "smoke", device=None):
         self.dataset, self.settings = dataset, hpo_settings(profile, dataset)
-        self.space, self.model_name = hpo_space(dataset), DEFAULT_MODEL[dataset]
+        self.space, self.model_name = hpo_space(dataset), default_model(dataset)
         self.data = load_data(dataset, seed=DATA_SEED, **self.settings["data"])
         self.metric, self.device, self.log = score_metric(self.data.task), device, []
 

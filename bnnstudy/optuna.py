@@ -16,7 +16,8 @@ from optuna.study import StudyDirection
 from optuna.trial import TrialState, FrozenTrial
 from .space import SearchSpace, Float, Int, Choice
 from .store import Trial
-from .hpo import BNNOptimizer, Optimizer, Study, default_n_initial, load_study, optuna_distributions
+from .optimizers import BNNOptimizer, Optimizer, default_n_initial, optuna_distributions
+from .study import Study, load_study
 
 # %% auto #0
 __all__ = ['BNNSampler', 'to_optuna']

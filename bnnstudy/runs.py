@@ -15,8 +15,8 @@ from .core import atomic_write_json, run_metadata
 # %% auto #0
 __all__ = ['HPO_DATASETS', 'HPO_METHODS', 'LR_DATASETS', 'LR_CONTROLLERS', 'NOTEBOOKS', 'STUDIES', 'PROFILES',
            'SECONDS_PER_EXAMPLE', 'SURROGATE_ASK_SECONDS', 'CALIBRATION', 'RESULT_FORMAT', 'RESULT_KEYS', 'get_profile',
-           'hpo_settings', 'lr_settings', 'model_minutes', 'calibrate', 'estimate_minutes', 'inside', 'RunSpec',
-           'plain_path', 'run_specs', 'table_spec', 'out_folder', 'save_result', 'start_run', 'read_result',
+           'hpo_settings', 'is_registered', 'lr_settings', 'model_minutes', 'calibrate', 'estimate_minutes', 'inside',
+           'RunSpec', 'plain_path', 'run_specs', 'table_spec', 'out_folder', 'save_result', 'start_run', 'read_result',
            'load_results', 'results_frame', 'best_so_far', 'runs_to_target', 'default_target', 'grid_budget', 'replay',
            'progress_line', 'main']
 
@@ -46,6 +46,7 @@ PROFILES: dict[str, dict] = {
         data=_every(_TINY, _ALL) | {"imdb": _TINY | dict(max_len=32), "ag_news": _TINY | dict(max_len=32)},
         fit=dict(imdb=dict(epochs=1), ag_news=dict(epochs=1), mnist=dict(epochs=1), wine_quality=dict(epochs=3), cifar10=dict(epochs=1)),
         lr_data=dict(cifar10=_TINY, imdb=_TINY | dict(max_len=32)),
+        registered=dict(data=dict(n_train=0.3, n_val=0.2), fit=dict(epochs=3)),   # register_dataset: shares of any size
         lr_fit=dict(cifar10=dict(model="cifar_cnn", epochs=2, lr=1e-3, batch_size=64),
                     imdb=dict(model="lstm", epochs=2, lr=1e-3, batch_size=64)),
     ),
@@ -62,6 +63,7 @@ PROFILES: dict[str, dict] = {
                   cifar10=dict(n_train=4000, n_val=1000, n_test=2000)),
         fit=dict(imdb=dict(epochs=2), ag_news=dict(epochs=2), mnist=dict(epochs=2), wine_quality=dict(epochs=30),
                  cifar10=dict(epochs=3)),
+        registered=dict(data=dict(), fit=dict(epochs=20)),
         lr_data=dict(cifar10=dict(n_train=5000, n_val=1000, n_test=2000),
                      imdb=dict(n_train=3000, n_val=1000, n_test=2000, max_len=128)),
         lr_fit=dict(cifar10=dict(model="cifar_cnn", epochs=8, lr=1e-3, batch_size=64),
@@ -78,6 +80,7 @@ PROFILES: dict[str, dict] = {
         fit=dict(imdb=dict(epochs=6, patience=2), ag_news=dict(epochs=15, patience=3), mnist=dict(epochs=15, patience=3),
                  wine_quality=dict(epochs=300, patience=20), cifar10=dict(epochs=60, patience=8)),
         lr_data=dict(cifar10=dict(), imdb=dict(max_len=256)),
+        registered=dict(data=dict(), fit=dict(epochs=100, patience=10)),
         lr_fit=dict(cifar10=dict(model="cifar_cnn", epochs=50, lr=1e-3, batch_size=64),
                     imdb=dict(model="lstm", epochs=50, lr=1e-3, batch_size=64)),
     ),
@@ -92,8 +95,16 @@ def get_profile(name: str) -> dict:
 def hpo_settings(profile: str | dict, dataset: str) -> dict:
     "`load_data` and `fit` arguments of the HPO study for `dataset` under `profile`: dict(data=..., fit=...)."
     p = get_profile(profile) if isinstance(profile, str) else profile
-    if dataset not in p["data"]: raise ValueError(f"profile has no HPO settings for {dataset!r}; it has {sorted(p['data'])}")
+    if dataset not in p["data"] and is_registered(dataset): return copy.deepcopy(p["registered"])
+    if dataset not in p["data"]: raise ValueError(f"profile has no HPO settings for {dataset!r}; it has {sorted(p['data'])} "
+                                                  "and the datasets added with bnnstudy.data.register_dataset")
     return dict(data=dict(p["data"][dataset]), fit=dict(p["fit"][dataset]))
+
+def is_registered(dataset: str) -> bool:
+    "Whether `dataset` was added with `bnnstudy.data.register_dataset` (the HPO study takes it with the profile's `registered` settings)."
+    from bnnstudy.data import DATASETS, _registry, load_plugins
+    load_plugins()
+    return dataset not in DATASETS and dataset in _registry()
 
 def lr_settings(profile: str | dict, dataset: str) -> dict:
     "`load_data` and `fit` arguments (plus `model`) of the learning-rate study for `dataset`: dict(data=..., fit=...)."
@@ -246,10 +257,18 @@ def plain_path(path, what: str = "path") -> Path:
     return Path(path)
 
 # %% ../nbs/30_runs.ipynb #abc277a0
-def run_specs(profile: str, study: str | None = None) -> list[RunSpec]:
-    "Every run of `profile` (or of one `study` of it), in a stable order."
+def run_specs(profile: str, study: str | None = None, datasets=None) -> list[RunSpec]:
+    "Every run of `profile` (or of one `study` of it), in a stable order; `datasets` (names) replaces the profile's HPO datasets."
     p = get_profile(profile)
     if study is not None and study not in NOTEBOOKS: raise ValueError(f"unknown study {study!r}; choose one of {list(NOTEBOOKS)}")
+    if datasets is not None:
+        datasets = [d.strip() for d in (datasets.split(",") if isinstance(datasets, str) else datasets) if d.strip()]
+        unknown = [d for d in datasets if d not in p["data"] and not is_registered(d)]
+        if unknown or not datasets:
+            raise ValueError(f"unknown dataset(s) {unknown or datasets!r}: choose from {sorted(p['data'])} or register yours "
+                             "with bnnstudy.data.register_dataset")
+        for k in ("hpo", "table", "replay"): p[k]["datasets"] = tuple(datasets)
+        p["lr"]["datasets"] = tuple(d for d in p["lr"]["datasets"] if d in datasets)
     specs = []
     if study in (None, "table"): specs += [RunSpec("table", d, "design", p["table"]["seed"]) for d in p["table"]["datasets"]]
     if study in (None, "hpo"):
@@ -303,7 +322,7 @@ def start_run(study: str, dataset: str, method: str, seed: int, profile: str, ou
     p = get_profile(profile)
     spec = RunSpec(study, dataset, method, seed)
     datasets = p["lr_data"] if study == "lr" else p["data"]
-    if dataset not in datasets: raise ValueError(f"unknown dataset {dataset!r} for the {study} study; choose one of {sorted(datasets)}")
+    if dataset not in datasets and not (study != "lr" and is_registered(dataset)): raise ValueError(f"unknown dataset {dataset!r} for the {study} study; choose one of {sorted(datasets)}")
     methods = tuple(methods or _STUDY_METHODS[study])
     if method not in methods:
         raise ValueError(f"unknown {'controller' if study == 'lr' else 'method'} {method!r} for the {study} study; choose one of {list(methods)}")
@@ -418,9 +437,11 @@ def progress_line(profile: str, runs_dir, run: str | None = None, now: float | N
     "`[k/N] <run> done; elapsed <t>, ETA <t>` for the study of `profile` in `runs_dir`."
     import time
     runs_dir, now = Path(runs_dir), time.time() if now is None else now
-    specs = [s for s in run_specs(profile) if datasets is None or s.dataset in datasets]
+    specs = run_specs(profile, datasets=datasets)
     est = estimate_minutes(profile, calibration=calibration)
     per_run = {(r.study, r.dataset): 60*r.minutes/max(r.runs, 1) for r in est.itertuples()}
+    typical = sum(per_run.values())/max(len(per_run), 1)   # a registered dataset: no model of its time
+    for s in specs: per_run.setdefault((s.study, s.dataset), typical)
     started = runs_dir/".started"
     t0 = started.stat().st_mtime if started.exists() else min(
         [f.stat().st_mtime for f in runs_dir.glob("*/*/*/seed*/.src.sha256")] or [now])
@@ -438,12 +459,13 @@ def main(command: str,                 # targets | estimate | calibrate | progre
          runs_dir: str = "reports/runs",  # folder holding <study>/<dataset>/<method>/seed<k>/
          study: str = None,            # only this study (hpo, table, replay, lr)
          run: str = None,              # progress: the run that just finished
+         datasets: str = None,         # targets, progress: these datasets (comma-separated; registered ones too) instead of the profile's
          measured_runs: str = None):   # calibrate: a finished study's runs folder (default: the summary tables)
     "Print the result files a profile needs (`targets`) or its estimated run time (`estimate`); bad input: one line, exit 1."
     try:
         if command == "targets":
             plain_path(runs_dir, "runs_dir")
-            for s in run_specs(profile, study): print(f"{runs_dir}/{s.relpath}/result.json")   # as given: make matches the names
+            for s in run_specs(profile, study, datasets=datasets): print(f"{runs_dir}/{s.relpath}/result.json")   # as given: make matches the names
         elif command == "estimate":
             e = estimate_minutes(profile)
             print(e.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
@@ -452,6 +474,6 @@ def main(command: str,                 # targets | estimate | calibrate | progre
         elif command == "calibrate":
             c = calibrate(profile, runs_dir=measured_runs)
             print(c.to_string(index=False, float_format=lambda x: f"{x:.1f}")); print(f"written to {CALIBRATION}")
-        elif command == "progress": print(progress_line(profile, plain_path(runs_dir, "runs_dir"), run=run), flush=True)
+        elif command == "progress": print(progress_line(profile, plain_path(runs_dir, "runs_dir"), run=run, datasets=datasets), flush=True)
         else: raise ValueError(f"unknown command {command!r}; use targets, estimate, calibrate or progress")
     except ValueError as e: raise SystemExit(f"error: {e}") from None

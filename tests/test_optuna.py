@@ -59,8 +59,8 @@ def test_multi_objective_is_refused():
 
 # ---- issue 13, items 1-5 -------------------------------------------------------------------------------------------
 from optuna.trial import TrialState
-from bnnstudy import hpo
-from bnnstudy.hpo import minimize, load_study
+from bnnstudy import optimizers as hpo
+from bnnstudy.study import minimize, load_study
 from bnnstudy.space import SearchSpace, Float, Int, Choice
 
 
