@@ -125,7 +125,8 @@ DATA = dict(imdb=_data("imdb", "binary", "text", 2, (32,), vocab_size=100),
             ag_news=_data("ag_news", "multiclass", "text", 4, (32,), vocab_size=100),
             mnist=_data("mnist", "multiclass", "image", 10, (1, 28, 28)),
             cifar10=_data("cifar10", "multiclass", "image", 10, (3, 32, 32)),
-            wine_quality=_data("wine_quality", "regression", "tabular", 1, (11,), target_mean=5.8, target_std=0.87))
+            wine_quality=_data("wine_quality", "regression", "tabular", 1, (11,), target_mean=5.8, target_std=0.87),
+            digits=_data("digits", "multiclass", "tabular", 10, (64,)))   # a registered table (mlp_classifier)
 
 
 def _example_input(data, n=3):
@@ -148,7 +149,7 @@ def test_lstm_on_imdb_gives_one_logit():
 
 @pytest.mark.parametrize("name", sorted(M.HPARAM_RANGES))
 def test_every_range_end_builds_a_working_model(name):
-    data = DATA[{v: k for k, v in M.DEFAULT_MODEL.items()}.get(name, "imdb")]
+    data = DATA[({v: k for k, v in M.DEFAULT_MODEL.items()} | {"mlp_classifier": "digits"}).get(name, "imdb")]
     for end in (0, 1):
         params = {}
         for k, spec in M.HPARAM_RANGES[name].items():
@@ -187,3 +188,18 @@ def test_build_model_errors():
 
 def test_split_hparams():
     assert M.split_hparams(dict(lr=1e-3, batch_size=32, units=64)) == (dict(units=64), dict(lr=1e-3, batch_size=32))
+
+
+def test_mlp_classifier_takes_registered_tables_and_register_model_adds_a_model():
+    "issue 13 item 9: a tabular classifier for registered datasets, and user models with their search space."
+    data = DATA["digits"]
+    with torch.no_grad(): assert M.build_model("mlp_classifier", data, neurons=16).eval()(_example_input(data)).shape == (3, 10)
+    with pytest.raises(ValueError, match="needs tabular classification data"): M.build_model("mlp_classifier", DATA["mnist"])
+    def builder(d, width=4): return nn.Linear(d.input_shape[0], width)
+    M.register_model("user_linear", builder, {"width": ("int", 2, 8)})
+    try:
+        assert M.build_model("user_linear", data, width=3, lr=0.1).out_features == 3
+        assert M.HPARAM_RANGES["user_linear"] == {"width": ("int", 2, 8)}
+        with pytest.raises(ValueError, match="built-in"): M.register_model("cnn", builder, {})
+    finally:
+        for d in (M.MODELS, M._BUILDERS, M.HPARAM_RANGES): d.pop("user_linear", None)
