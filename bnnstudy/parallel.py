@@ -24,11 +24,20 @@ def _import_distributed():
 # %% ../nbs/16_parallel.ipynb #e1d21654
 ONE_THREAD_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
 
-def local_cluster(n_workers: int, **kw):
-    "A quiet Dask `LocalCluster` of `n_workers` one-thread worker processes on this machine (close it when done)."
+def _temporary_security(distributed):
+    "Dask TLS settings with a new self-signed certificate held by this process only (needs the `cryptography` package)."
+    try: return distributed.security.Security.temporary()
+    except ImportError as e:
+        raise ImportError(f"security=True needs the cryptography package for Dask's temporary TLS credentials ({e}); "
+                          "install it: pip install cryptography") from None
+
+def local_cluster(n_workers: int, security=False, **kw):
+    "A quiet Dask `LocalCluster` of `n_workers` one-thread worker processes on this machine (close it when done); `security=True`: TLS."
     n_workers = _count(n_workers, "n_workers")
     distributed = _import_distributed()
     import dask
+    if security is True: security = _temporary_security(distributed)
+    if security: kw = dict(security=security, protocol="tls://") | kw   # only holders of these credentials can connect
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         try:
             return distributed.LocalCluster(**dict(
@@ -41,24 +50,28 @@ def local_cluster(n_workers: int, **kw):
                                "under `if __name__ == '__main__':` -- each worker process imports the main module") from e
 
 # %% ../nbs/16_parallel.ipynb #17bfa27f
-def _connect(stack: contextlib.ExitStack, n_workers, scheduler_address, client, connect_timeout):
+def _connect(stack: contextlib.ExitStack, n_workers, scheduler_address, client, connect_timeout, security=False):
     "(client, n_workers, own): the client to submit to, trials to keep in flight, and whether the cluster is ours."
     distributed = _import_distributed()
     if client is not None:
         if not isinstance(client, distributed.Client): raise TypeError(f"client must be a dask.distributed.Client, got {type(client).__name__}")
+        if security: raise ValueError("pass security= or a client of your own (it holds its credentials), not both")
         where, own = f"the cluster of {client}", False
     elif scheduler_address is not None:
         if not isinstance(scheduler_address, str): raise TypeError(f"scheduler_address must be a string like 'tcp://10.0.0.5:8786', got {scheduler_address!r}")
-        try: client = distributed.Client(scheduler_address, timeout=connect_timeout, set_as_default=False)
+        if security is True:
+            raise ValueError("security=True secures a local cluster this call starts; for the scheduler at scheduler_address pass "
+                             "its credentials as security=distributed.security.Security(...)")
+        try: client = distributed.Client(scheduler_address, timeout=connect_timeout, set_as_default=False, security=security or None)
         except (OSError, TimeoutError, ValueError) as e:
             raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler_address!r} within {connect_timeout:g} s "
                                   f"({type(e).__name__}); is it running, and is the address right?") from None
         stack.callback(client.close)
         where, own = scheduler_address, False
     else:
-        cluster = local_cluster(n_workers or os.cpu_count() or 1)
+        cluster = local_cluster(n_workers or os.cpu_count() or 1, security=security)
         stack.callback(cluster.close)
-        client = distributed.Client(cluster, set_as_default=False)
+        client = distributed.Client(cluster, set_as_default=False, security=cluster.security)
         stack.callback(client.close)
         return client, len(cluster.workers), True
     if n_workers is None:   # one trial per worker thread
@@ -112,8 +125,8 @@ def _outcome(future, submitted: float, distributed) -> tuple:
 # %% ../nbs/16_parallel.ipynb #414515fb
 def optimize_parallel(opt: Optimizer, objective, n_trials: int, *, n_workers: int | None = None,
                       scheduler_address: str | None = None, client=None, timeout: float | None = None,
-                      progress: bool = True, connect_timeout: float = 10.0) -> Optimizer:
-    "Run `n_trials` more trials of `objective(params) -> float` for `opt` on Dask workers, `n_workers` at a time; returns `opt`."
+                      progress: bool = True, connect_timeout: float = 10.0, security=False) -> Optimizer:
+    "Run `n_trials` more trials of `objective(params) -> float` for `opt` on Dask workers, `n_workers` at a time (`security=True`: TLS); returns `opt`."
     if not isinstance(opt, Optimizer): raise TypeError(f"opt must be a bnnstudy.hpo optimizer (make_optimizer), got {type(opt).__name__}")
     if not callable(objective): raise TypeError(f"objective must be a callable params -> float, got {type(objective).__name__}")
     n_trials = _count(n_trials, "n_trials")
@@ -122,8 +135,10 @@ def optimize_parallel(opt: Optimizer, objective, n_trials: int, *, n_workers: in
         raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
     if client is not None and scheduler_address is not None: raise ValueError("pass either client or scheduler_address, not both")
     distributed = _import_distributed()
+    if not (isinstance(security, bool) or isinstance(security, distributed.security.Security)):
+        raise TypeError(f"security must be True, False or a distributed.security.Security, got {security!r}")
     with contextlib.ExitStack() as stack:   # closes, in reverse, what _connect created: also on KeyboardInterrupt
-        client, n_workers, own = _connect(stack, n_workers, scheduler_address, client, connect_timeout)
+        client, n_workers, own = _connect(stack, n_workers, scheduler_address, client, connect_timeout, security)
         running = {}   # future key -> (future, trial, submit time)
         @stack.callback
         def cancel_running():   # interrupted: stop the trials in flight (best effort: the error that got us here matters more)
@@ -160,4 +175,5 @@ def optimize_parallel(opt: Optimizer, objective, n_trials: int, *, n_workers: in
                 if own and error and error.startswith(_DIED):   # see `_outcome`: one trial per worker
                     with contextlib.suppress(TimeoutError): client.wait_for_workers(n_workers, timeout=60)
                 top_up()
+    opt._store.checkpoint()   # the log into the .db: a copy of the .db alone now has every trial
     return opt

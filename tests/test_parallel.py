@@ -200,3 +200,39 @@ def test_timeout_stops_asking_and_tells_the_running_trials(cluster):
     def objective(p): time.sleep(2); return float(p["k"])
     opt = optimize_parallel(make_optimizer("random", SPACE, seed=0), objective, 20, client=client, timeout=1, progress=False)
     assert len(opt.history) == 2 and len(opt.trials) == 2   # the first two were in flight and were told
+
+# ---- TLS on the local cluster (issue 12 item 14) --------------------------------------------------------------------
+
+def test_security_true_runs_the_trials_on_a_tls_cluster_others_cannot_join(tmp_path, monkeypatch):
+    "security=True: the local scheduler speaks TLS with temporary credentials; a client without them (or with its own) is refused."
+    pytest.importorskip("cryptography", reason="Dask's temporary TLS credentials need the cryptography package")
+    import shutil
+    import bnnstudy.parallel as par
+    from distributed import Client
+    from distributed.security import Security
+    refused, started = [], []
+    def recording_cluster(n, security=False, **kw):
+        c = local_cluster(n, security=security, **kw)
+        started.append(c.scheduler_address)
+        for intruder in (lambda: Client(c.scheduler_address, security=Security.temporary(), timeout=3, set_as_default=False),
+                         lambda: Client(c.scheduler_address.replace("tls://", "tcp://"), timeout=3, set_as_default=False)):
+            try: intruder().close()
+            except Exception: refused.append(True)
+            else: refused.append(False)
+        return c
+    monkeypatch.setattr(par, "local_cluster", recording_cluster)
+    opt = optimize_parallel(make_optimizer("random", SPACE, seed=0, storage=tmp_path/"s.db"), lambda p: float(p["k"]), 3,
+                            n_workers=1, security=True, progress=False)
+    assert started and started[0].startswith("tls://") and refused == [True, True], (started, refused)
+    assert len(opt.history) == 3 and (opt.history.status == "completed").all()
+    other = make_optimizer("random", SPACE, seed=0, storage=tmp_path/"s.db")   # still open: SQLite alone would not checkpoint
+    shutil.copy(tmp_path/"s.db", tmp_path/"copy.db")   # optimize_parallel checkpointed: the .db alone has every trial
+    assert len(load_study(tmp_path/"copy.db").history) == 3
+    other.close()
+
+def test_security_is_refused_where_it_cannot_apply():
+    opt = make_optimizer("random", SPACE)
+    with pytest.raises(ValueError, match="security=True secures a local cluster"):
+        optimize_parallel(opt, lambda p: 0.0, 1, scheduler_address="tcp://127.0.0.1:9", security=True)
+    with pytest.raises(TypeError, match="security must be True, False"): optimize_parallel(opt, lambda p: 0.0, 1, n_workers=1, security="tls")
+    assert opt.trials == []
