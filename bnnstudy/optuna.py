@@ -175,7 +175,8 @@ def _sync(self: BNNSampler, st: _State, trials) -> None:
             error = None if value is not None else t.state.name.lower()
             if mine is not None:
                 st.pending.pop(t.number)
-                st.opt.tell(mine, value if params is not None else None, error=error or "missing parameters")
+                if params is None: value, error = None, "a parameter of the relative space was not suggested"
+                st.opt.tell(mine, value, error=error)
             elif params is not None: st.opt.tell(params, value, error=error)
         elif t.state == TrialState.RUNNING and mine is None and params is not None:
             st.pending[t.number] = st.opt.add_pending(params)

@@ -88,6 +88,7 @@ def test_running_trials_are_pending_and_the_optimizer_is_kept():
     assert len(told) == 10                        # trials 0-9 told once each over 8 asks (a rebuild tells 4+5+...+11)
     (st,) = s.sampler._states.values()
     assert set(st.pending) >= {first.number, second.number} and p1 != p2
+    assert all(t.error is None for t in st.opt._told if t.status == "completed")
 
 
 def test_stepped_parameters_are_modelled_on_their_grid():
