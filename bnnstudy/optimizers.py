@@ -14,8 +14,9 @@ from .acquisition import optimize_acquisition, ACQUISITIONS
 from .store import Trial, TrialStore, FORMAT, session_alive
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'space_to_json', 'space_from_json', 'Optimizer', 'RandomOptimizer', 'GridOptimizer', 'default_n_initial',
-           'ModelOptimizer', 'BNNOptimizer', 'GPOptimizer', 'optuna_distributions', 'TPEOptimizer', 'make_optimizer']
+__all__ = ['OPTIMIZERS', 'space_to_json', 'space_from_json', 'Optimizer', 'RandomOptimizer', 'GridOptimizer', 'model_targets',
+           'default_n_initial', 'ModelOptimizer', 'BNNOptimizer', 'GPOptimizer', 'optuna_distributions', 'TPEOptimizer',
+           'make_optimizer']
 
 # %% ../nbs/14_optimizers.ipynb #d2516040
 def _check_value(value, error=None) -> tuple[str, float | None, str | None]:
@@ -337,6 +338,22 @@ class GridOptimizer(Optimizer):
         return out
 
 # %% ../nbs/14_optimizers.ipynb #306492e2
+def model_targets(y_train, y=None, transform: str = "rank") -> np.ndarray:
+    """The targets a surrogate is fitted to: utilities (-loss, larger is better) of losses `y_train`, transformed.
+    `"rank"`: normal scores of the ranks (ties share their mean rank), so only the order of the losses counts and a
+    huge finite loss (1e308) is just the worst one; `"none"`: the negated losses. With `y`, the same monotone map
+    fitted on `y_train` applied to other losses `y` (interpolated between the training ranks)."""
+    if transform not in _TRANSFORMS: raise ValueError(f"output_transform must be one of {_TRANSFORMS}, got {transform!r}")
+    u = -np.asarray(y_train, dtype=float)
+    if transform == "none": return u if y is None else -np.asarray(y, dtype=float)
+    from scipy.stats import norm, rankdata
+    z = norm.ppf((rankdata(u) - 0.5)/len(u))
+    if y is None: return z
+    order = np.argsort(u, kind="stable")
+    return np.interp(-np.asarray(y, dtype=float), u[order], z[order], left=z.min() - 0.5, right=z.max() + 0.5)
+
+_TRANSFORMS = ("rank", "none")
+
 def default_n_initial(space: SearchSpace) -> int:
     "Size of the initial design: one more than the number of hyperparameters, at least 5."
     return max(5, len(space) + 1)
@@ -346,14 +363,17 @@ _DESIGNS = {"sobol": "sobol", "lhs": "latin_hypercube", "random": "sample"}
 class ModelOptimizer(Optimizer):
     "Bayesian optimisation skeleton: a seeded space-filling design, then `_surrogate` + acquisition maximisation."
     def __init__(self, space, seed=0, maximize=False, storage=None, n_initial: int | None = None, initial: str = "sobol",
-                 acquisition: str = "ei", acquisition_kw: dict | None = None, options: dict | None = None):
+                 acquisition: str = "ei", acquisition_kw: dict | None = None, output_transform: str = "rank",
+                 options: dict | None = None):
+        if output_transform not in _TRANSFORMS: raise ValueError(f"output_transform must be one of {_TRANSFORMS}, got {output_transform!r}")
+        self.output_transform = output_transform
         if initial not in _DESIGNS: raise ValueError(f"initial must be one of {list(_DESIGNS)}, got {initial!r}")
         if acquisition not in ACQUISITIONS: raise ValueError(f"unknown acquisition {acquisition!r}; choose one of {list(ACQUISITIONS)}")
         self.n_initial = default_n_initial(space) if n_initial is None else _count(n_initial, "n_initial")
         self.initial, self.acquisition, self.acquisition_kw = initial, acquisition, dict(acquisition_kw or {})
         self._design = getattr(space, _DESIGNS[initial])(self.n_initial, _rng(seed, _STREAM_DESIGN))
         super().__init__(space, seed, maximize, storage, options=dict(n_initial=self.n_initial, initial=initial,
-                         acquisition=acquisition, acquisition_kw=self.acquisition_kw) | (options or {}))
+                         acquisition=acquisition, acquisition_kw=self.acquisition_kw, output_transform=output_transform) | (options or {}))
 
     def _surrogate(self, seed: int): raise NotImplementedError
 
@@ -377,14 +397,15 @@ class ModelOptimizer(Optimizer):
         finally: self._seen = seen
 
     def _model_proposals(self, n, rng, keys):
-        "Fit the surrogate to utilities (-loss: the maximiser maximises) and maximise the acquisition."
+        "Fit the surrogate to transformed utilities (`model_targets`: the maximiser maximises) and maximise the acquisition."
         params, y, ok = self._data()
         pending = [t.params for t in self._trials.values() if not t.told]
         X = self.space.encode(params + pending)
-        utility = -np.concatenate([y, np.full(len(pending), y[ok].max())])   # pending: the worst value (constant liar)
+        # pending: the worst value (constant liar); the transform sees the raw losses, the store keeps them
+        utility = model_targets(np.concatenate([y, np.full(len(pending), y[ok].max())]), transform=self.output_transform)
         surrogate = self._surrogate(int(rng.integers(2**31 - 1))).fit(X, utility)
         exclude = self._seen | keys
-        props = optimize_acquisition(self.space, surrogate, self.acquisition, float(-y[ok].min()), rng, n=n,
+        props = optimize_acquisition(self.space, surrogate, self.acquisition, float(utility[:len(y)][ok].max()), rng, n=n,
                                      exclude=exclude, **self.acquisition_kw)
         out = []
         for p in props:   # guard: whatever the maximiser returns, never a repeat
@@ -399,11 +420,12 @@ _SURROGATE_ALIASES = {"mcdropout": "mc_dropout", "mc-dropout": "mc_dropout", "de
 class BNNOptimizer(ModelOptimizer):
     "Bayesian optimisation with a Bayesian-neural-network surrogate (`bnnstudy.surrogate.make_surrogate`)."
     method = "bnn"
-    def __init__(self, space, seed=0, maximize=False, storage=None, surrogate: str = "bll",
-                 surrogate_kw: dict | None = None, n_initial=None, initial="sobol", acquisition="ei", acquisition_kw=None):
+    def __init__(self, space, seed=0, maximize=False, storage=None, surrogate: str = "ensemble",
+                 surrogate_kw: dict | None = None, n_initial=None, initial="sobol", acquisition="ei", acquisition_kw=None,
+                 output_transform: str = "rank"):
         surrogate = _SURROGATE_ALIASES.get(surrogate, surrogate)
         self.surrogate, self.surrogate_kw = surrogate, dict(surrogate_kw or {})
-        super().__init__(space, seed, maximize, storage, n_initial, initial, acquisition, acquisition_kw,
+        super().__init__(space, seed, maximize, storage, n_initial, initial, acquisition, acquisition_kw, output_transform,
                          options=dict(surrogate=surrogate, surrogate_kw=self.surrogate_kw))
 
     def _surrogate(self, seed):

@@ -179,11 +179,12 @@ class DeepEnsemble(Surrogate):
     "An anchored ensemble of `members` small tanh MLPs with random prior functions, trained as one stacked network."
     def __init__(self, members: int = 8, width: int = 32, depth: int = 2, steps: int = 300, warm_steps: int = 100,
                  lr: float = 3e-2, prior_weight: float = 0.1, prior_scale: float = 3.0, input_scale: float = 3.0,
-                 seed: int = 0, warm_start: bool = True):
+                 bootstrap: bool = True, seed: int = 0, warm_start: bool = True):
         if members < 2: raise ValueError(f"DeepEnsemble needs at least 2 members, got {members}")
         super().__init__(seed, warm_start)
         self.members, self.width, self.depth, self.steps, self.warm_steps = members, width, depth, steps, warm_steps
         self.lr, self.prior_weight, self.prior_scale, self.input_scale = lr, prior_weight, prior_scale, input_scale
+        self.bootstrap = bootstrap
 
     def _fit(self, X, y, warm):
         X, Y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
@@ -192,8 +193,10 @@ class DeepEnsemble(Surrogate):
             self.net, self.prior = make(), make()
             self.anchor = [p.clone() for p in self.net.params]
         with torch.no_grad(): P = self.prior_scale*self.prior.forward(X)
+        # bootstrap: member m weights point i by a Poisson(1) count (0 for about a third), so members see different data
+        W = torch.poisson(torch.ones(self.members, len(y)), generator=self.torch_gen) if self.bootstrap else None
         train_stacked(self.net, X, Y - P, steps=self.warm_steps if warm else self.steps, lr=self.lr,
-                      prior_weight=self.prior_weight, anchor=self.anchor)
+                      prior_weight=self.prior_weight, anchor=self.anchor, weights=W)
         self._noise_var = max(float(((self._members(X) - y)**2).mean()), 1e-6)
 
     def _members(self, X) -> np.ndarray:
