@@ -10,13 +10,13 @@ from .store import Trial, TrialStore, FORMAT, check_format
 from .optimizers import (OPTIMIZERS, space_to_json, space_from_json, Optimizer, RandomOptimizer, GridOptimizer,
                                  default_n_initial, ModelOptimizer, BNNOptimizer, GPOptimizer, optuna_distributions,
                                  TPEOptimizer, make_optimizer, _check_value, _count, _best, _history)
-from .runner import Outcome, run_trials, _evaluate, _evaluate_batch
+from .runner import Outcome, run_trials, _evaluate, _attempt
 from .study import minimize, maximize, Study, load_study
 # every public name of the old module, and the private ones other code imported from it
 __all__ = ["OPTIMIZERS", "space_to_json", "space_from_json", "Optimizer", "RandomOptimizer", "GridOptimizer", "default_n_initial",
            "ModelOptimizer", "BNNOptimizer", "GPOptimizer", "optuna_distributions", "TPEOptimizer",
            "make_optimizer", "minimize", "maximize", "Study", "load_study", "Trial", "TrialStore", "FORMAT", "check_format",
-           "Outcome", "run_trials", "_check_value", "_count", "_best", "_history", "_evaluate", "_evaluate_batch"]
+           "Outcome", "run_trials", "_check_value", "_count", "_best", "_history", "_evaluate", "_attempt"]
 __all__ += ["GPSurrogate"]   # noqa: F822 (loaded on first use by __getattr__)
 
 # %% ../nbs/17a_hpo_compat.ipynb #be51122b

@@ -4,15 +4,15 @@
 
 # %% ../nbs/15_runner.ipynb #250e2c1e
 from __future__ import annotations
-import time, warnings
+import logging, numbers, time, warnings
 from concurrent.futures import Executor
 from typing import NamedTuple
 from tqdm.auto import tqdm
 from .store import Trial
-from .optimizers import Optimizer, _check_value
+from .optimizers import Optimizer, _check_value, _count
 
 # %% auto #0
-__all__ = ['Outcome', 'run_trials']
+__all__ = ['FIRST_FAILURES', 'Outcome', 'run_trials']
 
 # %% ../nbs/15_runner.ipynb #1703e465
 class Outcome(NamedTuple):
@@ -26,43 +26,81 @@ def _failed(error: str, started: float, finished: float | None = None) -> Outcom
     "The outcome of a trial that produced no value."
     return Outcome(None, error, started, time.time() if finished is None else finished)
 
-def _evaluate(objective, params: dict) -> Outcome:
-    "Run `objective(params)`: its `Outcome`; never raises an Exception."
+def _attempt(objective, params: dict) -> tuple[Outcome, Exception | None]:
+    "Run `objective(params)`: its `Outcome`, and the exception it raised (None when it returned); never raises an Exception."
     started = time.time()
     try: raw = objective(dict(params))
-    except Exception as e: return _failed(f"{type(e).__name__}: {e}", started)
+    except Exception as e: return _failed(f"{type(e).__name__}: {e}", started), e
     finished = time.time()
     try: _, value, error = _check_value(raw)
-    except TypeError: return _failed(f"objective returned {raw!r} ({type(raw).__name__}), not a number", started, finished)
-    return Outcome(value, error, started, finished)
+    except TypeError: return _failed(f"objective returned {raw!r} ({type(raw).__name__}), not a number", started, finished), None
+    return Outcome(value, error, started, finished), None
+
+def _evaluate(objective, params: dict) -> Outcome:
+    "Run `objective(params)`: its `Outcome`; never raises an Exception."
+    return _attempt(objective, params)[0]
+
+_log = logging.getLogger("bnnstudy.runner")
 
 def _tell(opt: Optimizer, trial: Trial, outcome: Outcome) -> Trial:
-    "Tell `opt` the `outcome` of `trial`."
-    return opt.tell(trial, outcome.value, error=outcome.error, started=outcome.started, finished=outcome.finished)
+    "Tell `opt` the `outcome` of `trial`; a failed trial is logged as a warning (one line: the trial and its error)."
+    t = opt.tell(trial, outcome.value, error=outcome.error, started=outcome.started, finished=outcome.finished)
+    if t.status == "failed": _log.warning("trial %s failed: %s", t.id, t.error)
+    return t
 
 # %% ../nbs/15_runner.ipynb #52da1d87
-def _evaluate_batch(objective, trials: list[Trial], executor: Executor | None) -> list[Outcome]:
-    if executor is None: return [_evaluate(objective, t.params) for t in trials]
-    futures = [executor.submit(_evaluate, objective, t.params) for t in trials]
+FIRST_FAILURES = 5   # a study whose first trials of a call all fail (one of them by an exception) stops after this many
+
+def _attempt_batch(objective, trials: list[Trial], executor: Executor | None) -> list[tuple[Outcome, Exception | None]]:
+    if executor is None: return [_attempt(objective, t.params) for t in trials]
+    futures = [executor.submit(_attempt, objective, t.params) for t in trials]
     out = []
     for f in futures:
         try: out.append(f.result())
-        except Exception as e:   # the executor itself failed (unpicklable objective, a worker process died)
-            now = time.time(); out.append(_failed(f"{type(e).__name__}: {e}", now, now))
+        except Exception as e:   # the executor itself failed (unpicklable objective, a worker process died): a failed trial
+            now = time.time(); out.append((_failed(f"{type(e).__name__}: {e}", now, now), None))
     return out
 
+def _check_timeout(timeout):
+    "`timeout` if it is None or a positive number of seconds (the rule `optimize_parallel` applies too)."
+    if timeout is not None and (not isinstance(timeout, numbers.Real) or not timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    return timeout
+
+def _check_catch(catch) -> tuple:
+    "`catch` as a tuple of exception classes."
+    items = catch if isinstance(catch, (tuple, list)) else (catch,)
+    if not all(isinstance(c, type) and issubclass(c, Exception) for c in items):
+        raise TypeError(f"catch must be an exception class or a tuple of them, e.g. catch=(RuntimeError,), got {catch!r}")
+    return tuple(items)
+
 def run_trials(opt: Optimizer, objective, n_trials: int, *, timeout: float | None = None, executor: Executor | None = None,
-               batch_size: int = 1, progress: bool = True) -> Optimizer:
-    "Ask, evaluate and tell `n_trials` more trials of `objective` for `opt` (batches of `batch_size` on `executor`); returns `opt`."
-    t0, done = time.monotonic(), 0
+               batch_size: int = 1, progress: bool = True, catch=()) -> Optimizer:
+    """Ask, evaluate and tell `n_trials` more trials of `objective` for `opt` (batches of `batch_size` on `executor`); returns `opt`.
+
+    An exception from the objective fails its trial and is raised, unless it is one of `catch`; see above for the
+    study that fails from its first trials."""
+    n_trials, batch_size = _count(n_trials, "n_trials"), _count(batch_size, "batch_size")
+    timeout, catch = _check_timeout(timeout), _check_catch(catch)
+    t0, done, first, failing = time.monotonic(), 0, None, True   # first exception of this call; all trials failed so far
     with tqdm(total=n_trials, desc=opt.method, disable=not progress) as bar:
         while done < n_trials and (timeout is None or time.monotonic() - t0 < timeout):
             left = opt.available()
             if left <= 0:
                 warnings.warn(f"the search space is exhausted after {len(opt._told)} told trials; stopping"); break
             trials = opt.ask(int(min(batch_size, n_trials - done, left)))
-            for t, outcome in zip(trials, _evaluate_batch(objective, trials, executor)): _tell(opt, t, outcome)
+            results = _attempt_batch(objective, trials, executor)
+            for t, (outcome, _) in zip(trials, results): _tell(opt, t, outcome)   # the whole batch is stored first
             done += len(trials)
             bar.update(len(trials))
+            raised = [e for _, e in results if e is not None]
+            uncaught = [e for e in raised if not isinstance(e, catch)]
+            if uncaught: raise uncaught[0]
+            first = first or (raised[0] if raised else None)
+            failing = failing and all(o.value is None for o, _ in results)
+            if failing and first is not None and done >= min(FIRST_FAILURES, n_trials) and not any(t.status == "completed" for t in opt._told):
+                first.add_note(f"bnnstudy: the first {done} trials all failed (this is the first error); the study stops. "
+                               "Fix the objective, or tell failed runs apart by returning None or NaN.")
+                raise first
             if any(t.status == "completed" for t in opt._told): bar.set_postfix(best=f"{opt.best[1]:.4g}")
     return opt

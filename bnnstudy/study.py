@@ -10,7 +10,7 @@ import pandas as pd
 from .space import SearchSpace
 from .store import TrialStore, check_format
 from .optimizers import Optimizer, make_optimizer, space_from_json, _count, _best, _history
-from .runner import run_trials
+from .runner import run_trials, _check_timeout, _check_catch
 
 # %% auto #0
 __all__ = ['minimize', 'maximize', 'Study', 'load_study']
@@ -18,14 +18,16 @@ __all__ = ['minimize', 'maximize', 'Study', 'load_study']
 # %% ../nbs/17_study.ipynb #b4f708d7
 def minimize(objective, space: SearchSpace, method: str = "bnn", n_trials: int = 50, timeout: float | None = None,
              storage=None, seed: int = 0, executor: Executor | None = None, batch_size: int = 1, progress: bool = True,
-             maximize: bool = False, n_workers: int | None = None, scheduler_address: str | None = None,
+             maximize: bool = False, n_workers: int | None = None, scheduler_address: str | None = None, catch=(),
              **optimizer_kw) -> Optimizer:
     """Minimise `objective(params) -> float` over `space` with `n_trials` more trials; returns the optimizer (`.best`, `.history`).
 
     Trials run one after another, or in batches of `batch_size` on `executor` (a `concurrent.futures.Executor`),
     or on Dask: `n_workers` local worker processes, or the cluster at `scheduler_address`
-    (`bnnstudy.parallel.optimize_parallel`, which asks a new trial whenever a worker is free)."""
+    (`bnnstudy.parallel.optimize_parallel`, which asks a new trial whenever a worker is free).
+    An exception from `objective` fails its trial and is raised, unless it is one of `catch` (see above)."""
     n_trials, batch_size = _count(n_trials, "n_trials"), _count(batch_size, "batch_size")
+    timeout, catch = _check_timeout(timeout), _check_catch(catch)   # before a store is created
     dask = n_workers is not None or scheduler_address is not None
     if dask and executor is not None:
         raise ValueError("pass either executor= or Dask's n_workers=/scheduler_address=, not both")
@@ -37,7 +39,7 @@ def minimize(objective, space: SearchSpace, method: str = "bnn", n_trials: int =
         from bnnstudy.parallel import optimize_parallel   # imports dask: only when asked for
         return optimize_parallel(opt, objective, n_trials, n_workers=n_workers, scheduler_address=scheduler_address,
                                  timeout=timeout, progress=progress)
-    return run_trials(opt, objective, n_trials, timeout=timeout, executor=executor, batch_size=batch_size, progress=progress)
+    return run_trials(opt, objective, n_trials, timeout=timeout, executor=executor, batch_size=batch_size, progress=progress, catch=catch)
 
 def maximize(objective, space: SearchSpace, **kw) -> Optimizer:
     "`minimize` for an objective to maximise (accuracy, F1, R²)."

@@ -135,7 +135,7 @@ def test_minimize_records_failures_and_continues():
         if len(calls) == 3: return float("nan")
         if len(calls) == 4: return "oops"
         return toy(p)
-    o = minimize(objective, space(), method="random", n_trials=8, progress=False)
+    o = minimize(objective, space(), method="random", n_trials=8, progress=False, catch=(RuntimeError,))
     h = o.history
     assert len(h) == 8 and len(calls) == 8
     assert h.status.tolist()[:5] == ["completed", "failed", "failed", "failed", "completed"]
@@ -160,7 +160,8 @@ def test_timeout_stops_the_loop():
     assert 1 <= len(o.history) < 20
 
 def test_grid_in_minimize_covers_an_even_grid():
-    o = minimize(toy, SearchSpace(x=Float(0, 1), k=Choice(["a", "b"])), method="grid", n_trials=10, progress=False)
+    # (its objective was `toy`, which has no parameter "x": every trial failed with a KeyError, unnoticed until exceptions stopped the study)
+    o = minimize(lambda p: p["x"] + (p["k"] == "b"), SearchSpace(x=Float(0, 1), k=Choice(["a", "b"])), method="grid", n_trials=10, progress=False)
     h = o.history
     assert sorted(h.x.unique().tolist()) == [0.0, 0.25, 0.5, 0.75, 1.0] and set(h.k) == {"a", "b"}
 
@@ -227,3 +228,63 @@ def test_values_too_large_for_a_float_fail_the_trial_not_the_study():   # issue 
     assert t is None
     r = make_optimizer("random", space())
     assert r.tell(r.ask(), -10**400).status == "failed"
+
+# issue 13 item 6: Optuna's rule for exceptions from the objective
+def test_an_exception_from_the_objective_is_stored_then_raised_with_its_traceback(tmp_path):
+    def objective(p):
+        if p["units"] > 0: raise KeyError("no such column")
+    with pytest.raises(KeyError, match="no such column") as e:
+        minimize(objective, space(), method="random", n_trials=20, storage=tmp_path/"s.db", progress=False)
+    assert e.traceback[-1].name == "objective"   # the objective's own frame
+    h = load_study(tmp_path/"s.db").history
+    assert h.status.tolist() == ["failed"] and h.error[0] == "KeyError: 'no such column'"
+
+def test_catch_records_expected_exceptions_and_others_still_raise():
+    calls = []
+    def objective(p):
+        calls.append(1)
+        if len(calls) == 2: raise MemoryError("out of memory")
+        if len(calls) == 4: raise ValueError("a bug")
+        return toy(p)
+    with pytest.raises(ValueError, match="a bug"):
+        minimize(objective, space(), method="random", n_trials=10, progress=False, catch=(MemoryError,))
+    assert len(calls) == 4
+    with pytest.raises(TypeError, match="catch must be an exception class"): minimize(toy, space(), catch=["MemoryError"])
+
+@pytest.mark.parametrize("n_trials, stops_after", [(20, 5), (3, 3)])
+def test_a_study_whose_first_trials_all_raise_stops_even_with_catch(n_trials, stops_after):
+    calls = []
+    def objective(trial):
+        calls.append(1)
+        return trial.suggest_float("x", 0, 1)   # Optuna's spelling: every call raises AttributeError
+    with pytest.raises(AttributeError, match="suggest_float") as e:
+        minimize(objective, SearchSpace(x=Float(0, 1)), method="random", n_trials=n_trials, progress=False, catch=(AttributeError,))
+    assert len(calls) == stops_after and f"the first {stops_after} trials all failed" in e.value.__notes__[0]
+
+def test_failures_after_a_success_and_failed_runs_do_not_stop_the_study():
+    o = minimize(lambda p: float("nan"), space(), method="random", n_trials=8, progress=False)   # diverged runs: not errors
+    assert (o.history.status == "failed").all() and len(o.history) == 8
+    calls = []
+    def later(p):
+        calls.append(1)
+        if len(calls) > 1: raise MemoryError("out of memory")
+        return 1.0
+    o = minimize(later, space(), method="random", n_trials=8, progress=False, catch=MemoryError)
+    assert o.history.status.tolist() == ["completed"] + ["failed"]*7
+
+def test_every_failed_trial_is_logged_as_a_warning(caplog):
+    values = iter([1.0, float("nan"), 2.0, None])
+    with caplog.at_level("WARNING", logger="bnnstudy.runner"):
+        minimize(lambda p: next(values), space(), method="random", n_trials=4, progress=False)
+    lines = [r.getMessage() for r in caplog.records if r.name == "bnnstudy.runner"]
+    assert lines == ["trial 1 failed: value was nan", "trial 3 failed: no value (None)"]
+
+# issue 12 item 11: one rule for timeout, the same as optimize_parallel's
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), "60"])
+def test_a_timeout_that_is_not_a_positive_number_is_refused_before_anything_runs(timeout, tmp_path):
+    with pytest.raises(ValueError, match="timeout must be a positive number of seconds or None"):
+        minimize(toy, space(), method="random", n_trials=3, timeout=timeout, storage=tmp_path/"s.db", progress=False)
+    assert not (tmp_path/"s.db").exists()
+    from bnnstudy.parallel import optimize_parallel
+    with pytest.raises(ValueError, match="timeout must be a positive number of seconds or None"):
+        optimize_parallel(make_optimizer("random", space()), toy, 3, timeout=timeout)
