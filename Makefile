@@ -14,7 +14,7 @@ export BNNSTUDY_DATA_DIR ?= $(realpath ../shared/data)
 endif
 
 .PHONY: help install export test lint test-fast docs readme nbs-execute smoke reproduce report runs report-file lab clean FORCE \
-        bench-train bench-quality bench-hpo bench-lr bench-parallel bench-faults
+        bench-train bench-quality bench-hpo bench-lr bench-parallel bench-faults suite
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -74,8 +74,11 @@ bench-train: $(STAMP)  ## engine throughput vs a bare PyTorch loop (ratio >= 0.9
 bench-quality: $(STAMP)  ## each seed model at default hyperparameters on the full data (long on CPU)
 	$(PY) -m bnnstudy.benchmarks.quality
 
-bench-hpo: $(STAMP)  ## HPO methods on standard test functions: regret, evaluations-to-target, seconds per ask
-	$(PY) -m bnnstudy.benchmarks.hpo
+bench-hpo: $(STAMP)  ## HPO methods on the tabular suite + synthetic functions, 20 seeds (resumes reports/tables/bench_hpo.csv)
+	OMP_NUM_THREADS=1 $(PY) -m bnnstudy.benchmarks.hpo --resume --workers 2
+
+suite: $(STAMP)  ## build the tabular HPO suite's missing tables (reports/tables/suite, ~25 min on one core)
+	OMP_NUM_THREADS=1 $(PY) -m bnnstudy.benchmarks.suite
 
 bench-lr: $(STAMP)  ## learning-rate controllers on CPU-sized CIFAR-10 and IMDB subsets, 3 seeds
 	$(PY) -m bnnstudy.benchmarks.lr
