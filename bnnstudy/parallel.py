@@ -16,7 +16,7 @@ __all__ = ['ONE_THREAD_ENV', 'local_cluster', 'optimize_parallel']
 def _import_distributed():
     "The `distributed` package, or one clear error saying how to install it."
     try:
-        import dask, distributed
+        import dask, distributed  # noqa: F401 (dask: its absence is what we report)
     except ImportError as e:
         raise ImportError(f"parallel trials need Dask's distributed scheduler ({e}); install it: pip install 'dask[distributed]'") from None
     return distributed

@@ -2,15 +2,13 @@
 import copy, math
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import pytest
 import torch
 from torch import nn
 
-from bnnstudy.lr import (UncertaintyLR, MCDropout, VariationalHead, FixedThreshold, RelativeThreshold, BoldDriver,
-                         RandomTrigger, FixedLR, CosineLR, PlateauLR, CONTROLLERS, make_controller,
-                         uncertainty_from_samples, probs_from_output)
+from bnnstudy.lr import (UncertaintyLR, MCDropout, VariationalHead, RelativeThreshold, FixedLR, CONTROLLERS, make_controller,
+                         uncertainty_from_samples)
 from bnnstudy.models import TrunkHead
 from bnnstudy.train import fit
 

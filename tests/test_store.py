@@ -1,9 +1,10 @@
-"The SQLite trial store: durability at each tell, resuming (identical suggestions), several writers, kills and torn writes, mismatches, corruption, read-only loading."
+"""The SQLite trial store: durability at each tell, resuming (identical suggestions), several writers, kills and torn writes,
+mismatches, corruption, read-only loading, copies and backups, foreign files, storage URLs."""
 import json, math, os, signal, sqlite3, subprocess, sys, warnings
 from pathlib import Path
 import pytest
 from bnnstudy.space import SearchSpace, Float, Int, Choice
-from bnnstudy.hpo import make_optimizer, minimize, load_study, TrialStore
+from bnnstudy.hpo import make_optimizer, minimize, load_study
 from bnnstudy.store import StoreRecoveredWarning
 
 def space():
@@ -190,7 +191,8 @@ def test_store_of_another_format_version_is_a_clear_error(tmp_path):
         con.execute("UPDATE study SET value = ? WHERE key = 'format'", (json.dumps("bnnstudy-trials/2"),))
         con.execute("UPDATE study SET value = ? WHERE key = 'version'", (json.dumps("9.0.0"),))
     for open_ in (lambda: make_optimizer("random", space(), storage=tmp_path/"s.db"), lambda: load_study(tmp_path/"s.db")):
-        with pytest.raises(ValueError, match=r"s.db was written by bnnstudy 9.0.0 in trial-store format 'bnnstudy-trials/2'.*open it with the version that wrote it"):
+        with pytest.raises(ValueError, match=r"s.db was written by bnnstudy 9.0.0 in trial-store format 'bnnstudy-trials/2'"
+                                             r".*open it with the version that wrote it"):
             open_()
 
 def test_store_survives_a_killed_writer(tmp_path):
