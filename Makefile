@@ -49,7 +49,7 @@ test-fast: $(STAMP) lint  ## the quick loop (< 2 min): library notebooks + pytes
 	$(BIN)/nbdev_test --n_workers 2 --file_re '^([0-4]|index)'; \
 	$(BIN)/pytest -m "not pipeline and not faults and not slow"; \
 	secs=$$(( $$(date +%s) - start )); \
-	printf '# make test-fast\n\n`make test-fast` (lint, library notebooks, pytest -m "not pipeline and not faults and not slow") took %s s on %s CPU cores (%s UTC).\n' \
+	printf '# make test-fast\n\n`make test-fast` (after the lint: the library notebooks, then pytest -m "not pipeline and not faults and not slow") took %s s on %s CPU cores (%s UTC).\n' \
 	    "$$secs" "$$(nproc)" "$$(date -u '+%Y-%m-%d %H:%M')" > reports/tables/dev_loop.md; \
 	echo "make test-fast: $$secs s (written to reports/tables/dev_loop.md)"
 
