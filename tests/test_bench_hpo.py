@@ -31,7 +31,7 @@ def test_tables_evals_to_random_rank_and_paired_test():
     cell = w.loc[("p", "random"), "@100"]
     assert cell.startswith("6/0/0") and float(cell.split("p=")[1]) < 0.05
     s = H.suite_summary(e, {"all": ["p"]})
-    assert s.loc[("all (1)", "tpe"), "median"] == 50
+    assert s.loc[("all", "tpe"), "median"] == 50
 
 def test_main_resumes_and_writes_the_markdown(tmp_path):
     out = tmp_path/"b.csv"
