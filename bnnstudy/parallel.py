@@ -5,7 +5,7 @@
 # %% ../nbs/16_parallel.ipynb #90208c9c
 from __future__ import annotations
 import contextlib, logging, numbers, os, time, uuid, warnings
-from tqdm.auto import tqdm
+from .core import progress as progress_bar
 from .optimizers import Optimizer, _count
 from .runner import _evaluate
 
@@ -163,7 +163,7 @@ def optimize_parallel(opt: Optimizer, objective, n_trials: int, *, n_workers: in
                 finished.add(f)
             asked += k
 
-        with tqdm(total=n_trials, desc=f"{opt.method} x{n_workers}", disable=not progress) as bar:
+        with progress_bar(total=n_trials, desc=f"{opt.method} x{n_workers}", disable=not progress) as bar:
             top_up()
             for f in finished:
                 f, trial, submitted = running.pop(f.key)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging, numbers, time, warnings
 from concurrent.futures import Executor
 from typing import NamedTuple
-from tqdm.auto import tqdm
+from .core import progress as progress_bar
 from .store import Trial
 from .optimizers import Optimizer, _check_value, _count
 
@@ -83,7 +83,7 @@ def run_trials(opt: Optimizer, objective, n_trials: int, *, timeout: float | Non
     n_trials, batch_size = _count(n_trials, "n_trials"), _count(batch_size, "batch_size")
     timeout, catch = _check_timeout(timeout), _check_catch(catch)
     t0, done, first, failing = time.monotonic(), 0, None, True   # first exception of this call; all trials failed so far
-    with tqdm(total=n_trials, desc=opt.method, disable=not progress) as bar:
+    with progress_bar(total=n_trials, desc=opt.method, disable=not progress) as bar:   # plain lines in logs and CI
         while done < n_trials and (timeout is None or time.monotonic() - t0 < timeout):
             left = opt.available()
             if left <= 0:

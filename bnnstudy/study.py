@@ -5,10 +5,9 @@
 # %% ../nbs/17_study.ipynb #fd7bb114
 from __future__ import annotations
 from concurrent.futures import Executor
-from pathlib import Path
 import pandas as pd
 from .space import SearchSpace
-from .store import TrialStore, check_format
+from .store import TrialStore, check_format, storage_path
 from .optimizers import Optimizer, make_optimizer, space_from_json, _count, _best, _history
 from .runner import run_trials, _check_timeout, _check_catch
 
@@ -19,7 +18,7 @@ __all__ = ['minimize', 'maximize', 'Study', 'load_study']
 def minimize(objective, space: SearchSpace, method: str = "bnn", n_trials: int = 50, timeout: float | None = None,
              storage=None, seed: int = 0, executor: Executor | None = None, batch_size: int = 1, progress: bool = True,
              maximize: bool = False, n_workers: int | None = None, scheduler_address: str | None = None, catch=(),
-             **optimizer_kw) -> Optimizer:
+             security=False, **optimizer_kw) -> Optimizer:
     """Minimise `objective(params) -> float` over `space` with `n_trials` more trials; returns the optimizer (`.best`, `.history`).
 
     Trials run one after another, or in batches of `batch_size` on `executor` (a `concurrent.futures.Executor`),
@@ -32,14 +31,16 @@ def minimize(objective, space: SearchSpace, method: str = "bnn", n_trials: int =
     if dask and executor is not None:
         raise ValueError("pass either executor= or Dask's n_workers=/scheduler_address=, not both")
     if method == "grid" and "budget" not in optimizer_kw:   # a grid of the study's size; a resumed grid keeps its own
-        stored = load_study(storage).meta["options"] if storage is not None and Path(storage).is_file() else {}
+        stored = load_study(storage).meta["options"] if storage is not None and storage_path(storage).is_file() else {}
         optimizer_kw["budget"] = stored.get("budget", n_trials)
     opt = make_optimizer(method, space, seed=seed, maximize=maximize, storage=storage, **optimizer_kw)
     if dask:
         from bnnstudy.parallel import optimize_parallel   # imports dask: only when asked for
         return optimize_parallel(opt, objective, n_trials, n_workers=n_workers, scheduler_address=scheduler_address,
-                                 timeout=timeout, progress=progress)
-    return run_trials(opt, objective, n_trials, timeout=timeout, executor=executor, batch_size=batch_size, progress=progress, catch=catch)
+                                 timeout=timeout, progress=progress, security=security)
+    run_trials(opt, objective, n_trials, timeout=timeout, executor=executor, batch_size=batch_size, progress=progress, catch=catch)
+    if opt._store.path is not None: opt._store.checkpoint()   # a copy of the .db alone then holds every trial
+    return opt
 
 def maximize(objective, space: SearchSpace, **kw) -> Optimizer:
     "`minimize` for an objective to maximise (accuracy, F1, R²)."
@@ -53,7 +54,7 @@ class Study:
         try: self.meta, self.trials = check_format(store.meta(), storage), store.trials()
         finally: store.close()
         if not self.meta: raise ValueError(f"{storage} has no study in it yet")
-        self.storage = Path(storage)
+        self.storage = storage_path(storage)
         self.space = space_from_json(self.meta["space"])
         self.method, self.seed, self.maximize = self.meta["method"], self.meta["seed"], self.meta["maximize"]
         self._told = sorted((t for t in self.trials if t.told), key=lambda t: t.tell_index)

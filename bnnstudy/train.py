@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
-from .core import seed_everything, torch_generator, default_device
+from .core import seed_everything, torch_generator, default_device, progress as progress_bar
 from . import metrics
 
 # %% auto #0
@@ -250,7 +249,7 @@ def fit(model, data, *, epochs=10, lr=1e-3, batch_size=64, optimizer="adam", wei
     tracker = _Monitor(monitor, patience, keep_weights=patience is not None and restore_best)
     status, error = "completed", None
     n_batches = -(-len(y) // batch_size) - (len(y) > batch_size and len(y) % batch_size == 1)   # as _batches
-    bar = tqdm(total=epochs * n_batches, unit="batch", leave=False) if progress else None
+    bar = progress_bar(total=epochs * n_batches, desc="fit", unit="batch", leave=False) if progress else None
     try:
         for cb in cbs: cb.before_fit(state)
         for epoch in range(epochs):

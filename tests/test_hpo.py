@@ -288,3 +288,16 @@ def test_a_timeout_that_is_not_a_positive_number_is_refused_before_anything_runs
     from bnnstudy.parallel import optimize_parallel
     with pytest.raises(ValueError, match="timeout must be a positive number of seconds or None"):
         optimize_parallel(make_optimizer("random", space()), toy, 3, timeout=timeout)
+
+def test_minimize_leaves_a_db_that_a_plain_copy_reads_whole(tmp_path):
+    "A second writer keeps the log from being checkpointed on close; minimize checkpoints, so the .db alone has every trial."
+    import shutil
+    from bnnstudy.hpo import make_optimizer, minimize, load_study
+    space, db = SearchSpace(x=Float(0.0, 1.0)), tmp_path/"study.db"
+    other = make_optimizer("random", space, seed=0, storage=db)   # a second session on the store, still open
+    try:
+        minimize(lambda p: (p["x"] - 0.3)**2, space, method="random", n_trials=12, storage=f"sqlite:///{db}", progress=False)
+        shutil.copy(db, tmp_path/"copy.db")
+    finally: other.close()
+    assert len(load_study(tmp_path/"copy.db").history) == 12
+    assert len(load_study(f"sqlite:///{db}").history) == 12
