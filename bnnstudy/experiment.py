@@ -4,7 +4,7 @@
 
 # %% ../nbs/32_experiment.ipynb #69b0aa83
 from __future__ import annotations
-import io, json, hashlib, math, time
+import io, json, hashlib, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -16,8 +16,10 @@ from .models import DEFAULT_MODEL, HPARAM_RANGES, build_model, split_hparams, de
 from .train import fit, evaluate, predict
 from .metrics import calibration, probabilities
 from .space import SearchSpace
-from .hpo import make_optimizer, maximize, load_study, space_to_json
-from .runs import get_profile, hpo_settings, lr_settings, save_result, best_so_far, replay, RunSpec, grid_budget
+from .optimizers import make_optimizer, space_to_json
+from .study import maximize, load_study
+from .store import storage_path
+from .runs import get_profile, hpo_settings, lr_settings, save_result, replay, RunSpec, grid_budget
 
 # %% auto #0
 __all__ = ['DATA_SEED', 'TRAIN_SEED', 'hpo_space', 'score_metric', 'use_threads', 'data_summary', 'HPOObjective', 'live_search',
@@ -96,8 +98,8 @@ def live_search(objective: HPOObjective, method: str, seed: int, n_trials: int, 
     return opt
 
 def _dask_search(objective, method, seed, n_trials, storage, n_workers, scheduler_address, **optimizer_kw):
-    "The rest of the study through `bnnstudy.hpo.maximize` on Dask workers (a local cluster, or `scheduler_address`'s)."
-    told = len(load_study(storage).history) if storage is not None and Path(storage).is_file() else 0
+    "The rest of the study through `bnnstudy.study.maximize` on Dask workers (a local cluster, or `scheduler_address`'s)."
+    told = len(load_study(storage).history) if storage is not None and storage_path(storage).is_file() else 0
     if told >= n_trials:
         return make_optimizer(method, objective.space, seed=seed, maximize=objective.maximize, storage=storage, **optimizer_kw)
     return maximize(objective, objective.space, method=method, n_trials=n_trials - told, storage=storage, seed=seed,

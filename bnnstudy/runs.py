@@ -4,8 +4,8 @@
 
 # %% ../nbs/30_runs.ipynb #e66f8102
 from __future__ import annotations
-import copy, json, math, re, sys, tempfile
-from dataclasses import dataclass, asdict
+import copy, json, math, re, tempfile
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -322,7 +322,8 @@ def start_run(study: str, dataset: str, method: str, seed: int, profile: str, ou
     p = get_profile(profile)
     spec = RunSpec(study, dataset, method, seed)
     datasets = p["lr_data"] if study == "lr" else p["data"]
-    if dataset not in datasets and not (study != "lr" and is_registered(dataset)): raise ValueError(f"unknown dataset {dataset!r} for the {study} study; choose one of {sorted(datasets)}")
+    if dataset not in datasets and not (study != "lr" and is_registered(dataset)):
+        raise ValueError(f"unknown dataset {dataset!r} for the {study} study; choose one of {sorted(datasets)}")
     methods = tuple(methods or _STUDY_METHODS[study])
     if method not in methods:
         raise ValueError(f"unknown {'controller' if study == 'lr' else 'method'} {method!r} for the {study} study; choose one of {list(methods)}")
@@ -399,7 +400,7 @@ def grid_budget(space, n_trials: int) -> int:
 def replay(table: pd.DataFrame, space, method: str, seed: int, n_trials: int, maximize: bool = True,
            value: str = "value", time_column: str = "train_seconds", **optimizer_kw) -> pd.DataFrame:
     "Replay `method` (seed `seed`) for `n_trials` trials on `table` (one row per configuration, columns `space.names`, `value`)."
-    from bnnstudy.hpo import make_optimizer
+    from bnnstudy.optimizers import make_optimizer
     if n_trials > len(table): raise ValueError(f"n_trials={n_trials} exceeds the table's {len(table)} rows; replay at most that many")
     missing = [c for c in [*space.names, value] if c not in table.columns]
     if missing: raise ValueError(f"the table lacks column(s) {missing}; it needs the space's parameters and {value!r}")

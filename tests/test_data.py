@@ -1,6 +1,5 @@
 "bnnstudy.data on small synthetic Parquet folders: bad input, missing splits, sizes, cache, Hub-form equivalence."
 import io, math, os, subprocess, sys, warnings
-from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -79,7 +78,7 @@ def test_local_files_need_no_hub(tmp_path):
     assert r.stdout.strip() == "180"
 
 def test_missing_column_names_file_and_column(tmp_path):
-    path = write(tmp_path/"mnist"/"train.parquet", pa.table({"pixels": [b"x"], "label": [0]}))
+    write(tmp_path/"mnist"/"train.parquet", pa.table({"pixels": [b"x"], "label": [0]}))
     write(tmp_path/"mnist"/"test.parquet", image_table(5)[0])
     with pytest.raises(ValueError, match=r"train\.parquet does not have the mnist schema: column 'image' is missing"):
         load_data("mnist", data_dir=tmp_path)
@@ -241,7 +240,7 @@ def test_text_truncation_and_vocab_size(tmp_path):
 
 def test_disk_cache_is_used_and_loads_without_pickle(tmp_path):
     root = mnist_dir(tmp_path/"data")
-    first = load_data("mnist", data_dir=root)
+    load_data("mnist", data_dir=root)
     files = list((tmp_path/"cache"/"data").glob("mnist-*.pt"))
     assert len(files) == 1
     prep = torch.load(files[0], weights_only=True)

@@ -34,7 +34,7 @@ def test_parameters_tag_survives_nbdev_clean(tmp_path, name):
     assert TEMPLATES[name] <= names, f"{name}: parameters cell lacks {TEMPLATES[name] - names}"
 
 def test_report_path_does_not_import_torch():
-    code = "import sys, bnnstudy.runs, bnnstudy.plots; assert 'torch' not in sys.modules, 'torch was imported'"
+    code = "import sys, bnnstudy.runs, bnnstudy.report; assert 'torch' not in sys.modules, 'torch was imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 def test_targets_stay_inside_runs_dir(tmp_path):

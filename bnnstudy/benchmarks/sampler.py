@@ -6,7 +6,6 @@
 from __future__ import annotations
 import math, os, time, datetime as dt
 from pathlib import Path
-import numpy as np
 import pandas as pd
 import optuna
 from fastcore.script import call_parse
