@@ -424,7 +424,8 @@ class BNNOptimizer(ModelOptimizer):
                  surrogate_kw: dict | None = None, n_initial=None, initial="sobol", acquisition="ei", acquisition_kw=None,
                  output_transform: str = "rank"):
         surrogate = _SURROGATE_ALIASES.get(surrogate, surrogate)
-        self.surrogate, self.surrogate_kw = surrogate, dict(surrogate_kw or {})
+        if surrogate_kw is None: surrogate_kw = dict(bootstrap=True) if surrogate == "ensemble" else {}   # the default: bootstrapped members
+        self.surrogate, self.surrogate_kw = surrogate, dict(surrogate_kw)
         super().__init__(space, seed, maximize, storage, n_initial, initial, acquisition, acquisition_kw, output_transform,
                          options=dict(surrogate=surrogate, surrogate_kw=self.surrogate_kw))
 

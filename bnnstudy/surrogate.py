@@ -179,7 +179,7 @@ class DeepEnsemble(Surrogate):
     "An anchored ensemble of `members` small tanh MLPs with random prior functions, trained as one stacked network."
     def __init__(self, members: int = 8, width: int = 32, depth: int = 2, steps: int = 300, warm_steps: int = 100,
                  lr: float = 3e-2, prior_weight: float = 0.1, prior_scale: float = 3.0, input_scale: float = 3.0,
-                 bootstrap: bool = True, seed: int = 0, warm_start: bool = True):
+                 bootstrap: bool = False, seed: int = 0, warm_start: bool = True):
         if members < 2: raise ValueError(f"DeepEnsemble needs at least 2 members, got {members}")
         super().__init__(seed, warm_start)
         self.members, self.width, self.depth, self.steps, self.warm_steps = members, width, depth, steps, warm_steps

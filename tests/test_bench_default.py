@@ -33,6 +33,6 @@ def test_the_default_bnn_is_the_bootstrapped_ensemble_on_ranks():
 def test_bootstrap_members_differ_at_the_data():
     from bnnstudy.surrogate import DeepEnsemble
     X = np.linspace(0, 1, 12)[:, None]; y = np.sin(6*X[:, 0])
-    _, v_boot = DeepEnsemble(seed=0).fit(X, y).predict(X)
+    _, v_boot = DeepEnsemble(seed=0, bootstrap=True).fit(X, y).predict(X)
     _, v_same = DeepEnsemble(seed=0, bootstrap=False).fit(X, y).predict(X)
     assert v_boot.mean() > v_same.mean()   # resampled members disagree more where points were left out
