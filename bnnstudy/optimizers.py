@@ -467,7 +467,9 @@ class TPEOptimizer(Optimizer):
     def __init__(self, space, seed=0, maximize=False, storage=None, n_startup_trials: int | None = None, **tpe_kw):
         self.n_startup_trials = default_n_initial(space) if n_startup_trials is None else int(n_startup_trials)
         self.tpe_kw = tpe_kw
-        self._study, self._numbers = None, {}   # the Optuna study; our trial id -> its Optuna trial number
+        # the Optuna study; our trial id -> its Optuna trial number; the study's length, counted here because
+        # study.trials deep-copies every trial (O(n) per added trial)
+        self._study, self._numbers, self._n_study = None, {}, 0
         super().__init__(space, seed, maximize, storage, options=dict(n_startup_trials=self.n_startup_trials, **tpe_kw))
 
     def _sync_study(self):
@@ -482,7 +484,7 @@ class TPEOptimizer(Optimizer):
         for t in self._told:   # tell order, as a fresh study would hold them
             if t.id not in self._numbers:
                 study.add_trial(create_trial(params=t.params, distributions=self._dists, value=value(t), state=state(t)))
-                self._numbers[t.id] = (len(study.trials) - 1, True)
+                self._numbers[t.id] = (self._n_study, True); self._n_study += 1
             elif not self._numbers[t.id][1]:   # was pending when added: finish it
                 study.tell(self._numbers[t.id][0], value(t), state=state(t))
                 self._numbers[t.id] = (self._numbers[t.id][0], True)
@@ -490,7 +492,7 @@ class TPEOptimizer(Optimizer):
             t = self._trials[i]
             if not t.told and i not in self._numbers:
                 study.add_trial(create_trial(params=t.params, distributions=self._dists, state=TrialState.RUNNING))
-                self._numbers[i] = (len(study.trials) - 1, False)
+                self._numbers[i] = (self._n_study, False); self._n_study += 1
 
     def _propose(self, n, rng):
         import optuna
@@ -500,7 +502,7 @@ class TPEOptimizer(Optimizer):
         study.sampler = optuna.samplers.TPESampler(seed=int(rng.integers(2**31 - 1)), n_startup_trials=self.n_startup_trials, **self.tpe_kw)
         def draw(k):
             out = [study.ask(self._dists) for _ in range(k)]
-            drawn.extend(out)
+            drawn.extend(out); self._n_study += k
             return [t.params for t in out]
         try: return _unique_proposals(self, draw, n, rng, "tpe", oversample=False)
         finally:   # draws are scratch: the trials `ask` hands out join the study as running at the next sync
@@ -517,5 +519,7 @@ def make_optimizer(method: str, space: SearchSpace, seed: int = 0, maximize: boo
     sig = inspect.signature(cls.__init__).parameters
     if not any(p.kind == p.VAR_KEYWORD for p in sig.values()):
         bad = [k for k in kw if k not in sig or k == "options"]
-        if bad: raise TypeError(f"method {method!r} has no option {bad[0]!r}; its options: {[k for k in sig if k not in ('self', 'space', 'seed', 'maximize', 'storage', 'options')]}")
+        if bad:
+            options = [k for k in sig if k not in ('self', 'space', 'seed', 'maximize', 'storage', 'options')]
+            raise TypeError(f"method {method!r} has no option {bad[0]!r}; its options: {options}")
     return cls(space, seed=seed, maximize=maximize, storage=storage, **kw)

@@ -138,7 +138,8 @@ class Surrogate:
         y = np.asarray(y, dtype=np.float64).reshape(-1)
         if len(y) != len(X): raise ValueError(f"X has {len(X)} rows but y has {len(y)} values")
         if len(y) == 0: raise ValueError("fit needs at least one observation")
-        if not np.isfinite(y).all(): raise ValueError("y has NaN or infinite values; drop failed trials or replace them (e.g. by the worst value) before fitting")
+        if not np.isfinite(y).all():
+            raise ValueError("y has NaN or infinite values; drop failed trials or replace them (e.g. by the worst value) before fitting")
         if self.fitted and X.shape[1] != self.dim_: self.fitted = False   # a new problem: start afresh
         self.X_, self.y_, self.dim_ = X, y, X.shape[1]
         self.y_mean_ = float(y.mean())

@@ -1,5 +1,4 @@
 "The default `bnn` (issue 10 §2) and huge finite losses in model-based optimizers (issue 12 item 3)."
-import math
 import numpy as np, pytest
 from bnnstudy.space import SearchSpace, Float, Choice, Ordinal
 from bnnstudy.optimizers import make_optimizer, model_targets

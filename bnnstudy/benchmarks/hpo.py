@@ -4,14 +4,14 @@
 
 # %% ../../nbs/82_bench_hpo.ipynb #27e4e894
 from __future__ import annotations
-import math, os, shlex, subprocess, sys, time
+import math, shlex, subprocess, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from fastcore.script import call_parse
-from ..space import SearchSpace, Float, Int, Choice
+from ..space import SearchSpace, Float, Choice
 try: from bnnstudy.space import Ordinal
 except ImportError: Ordinal = Choice
 from ..testfns import FUNCTIONS as _TESTFNS, TestFunction, branin, hartmann6

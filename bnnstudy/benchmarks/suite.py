@@ -5,7 +5,7 @@
 # %% ../../nbs/86_bench_suite.ipynb #30f0970d
 from __future__ import annotations
 import itertools, json, math, os, platform, subprocess, time, warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 import numpy as np
@@ -59,7 +59,6 @@ def _svc(p):
 
 def _svr(p):
     from sklearn.pipeline import make_pipeline
-    from sklearn.compose import TransformedTargetRegressor
     from sklearn.svm import SVR
     return make_pipeline(_scaler(p["scaler"]), SVR(C=p["C"], epsilon=p["epsilon"], gamma=p["gamma"], kernel=p["kernel"], max_iter=20000))
 
@@ -156,7 +155,6 @@ def _score(problem: Problem, model, X, y) -> float:
 
 def evaluate(problem: Problem, params: dict, X, y, folds) -> dict:
     "Cross-validated objective of one configuration: mean over folds, the per-fold scores and the fit seconds."
-    from sklearn.exceptions import ConvergenceWarning
     scores, t0 = [], time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # convergence and overflow warnings are part of what a bad configuration does
@@ -210,7 +208,6 @@ def build(problem: Problem | str, out: Path | str = SUITE_DIR, chunk: int = 100,
     X, y = load_xy(problem); folds = _folds(problem, X, y)
     configs = problem.configs(); keys = effective(problem, configs)
     todo = configs.loc[~keys.duplicated()]
-    t_start = time.time()
     for i in range(0, len(todo), chunk):
         f = parts/f"{i//chunk:05d}.parquet"
         if f.exists(): continue   # done before a stop
@@ -244,7 +241,8 @@ def _write_manifest(path, problem, table, seconds, n_evaluated):
     m = json.loads(path.read_text()) if path.exists() else {}
     obj = table.objective
     m[problem.name] = dict(
-        dataset=f"sklearn.datasets.load_{problem.dataset}" + (f" (stratified subsample of {problem.subsample} rows, seed {CV_SEED})" if problem.subsample else ""),
+        dataset=f"sklearn.datasets.load_{problem.dataset}"
+                + (f" (stratified subsample of {problem.subsample} rows, seed {CV_SEED})" if problem.subsample else ""),
         objective=f"mean over folds of {dict(error='1 - accuracy', log_loss='log-loss', mse='mean squared error')[problem.metric]} (minimised)",
         cv=f"{'KFold' if problem.metric == 'mse' else 'StratifiedKFold'}(n_splits={problem.folds}, shuffle=True, random_state={CV_SEED})",
         params={k: dict(type=t, levels=[v if isinstance(v, (int, float, str, bool)) else str(v) for v in lv]) for k, (t, lv) in problem.params.items()},
