@@ -66,7 +66,7 @@ NB_EXEC := $(sort $(wildcard nbs/[0-3]*.ipynb)) nbs/index.ipynb
 nbs-execute: export OMP_NUM_THREADS = 1
 nbs-execute: $(STAMP)  ## run notebooks 0x-3x and index in place, keeping outputs (then nbdev_clean them)
 	@for nb in $(NB_EXEC); do echo "execute $$nb"; \
-	    $(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level WARN "$$nb" && $(BIN)/nbdev_clean --fname "$$nb"; done
+	    $(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level WARN "$$nb" && $(BIN)/nbdev_clean --fname "$$nb" || { echo "FAILED $$nb" >&2; exit 1; }; done
 
 bench-train: $(STAMP)  ## engine throughput vs a bare PyTorch loop (ratio >= 0.9 expected)
 	$(PY) -m bnnstudy.benchmarks.train

@@ -107,8 +107,9 @@ def _in_widget_notebook() -> bool:
 
 class Lines:
     "tqdm's interface (iterate, `update`, `set_postfix`, `close`, `with`), as a plain line every `every` of the total or `seconds`."
-    def __init__(self, iterable=None, total=None, desc=None, every=0.1, seconds=30.0, file=None, disable=False, **_):
+    def __init__(self, iterable=None, total=None, desc=None, every=0.1, seconds=30.0, file=None, disable=False, unit=None, **_):
         self.iterable, self.desc, self.every, self.seconds, self.disable = iterable, desc or "progress", every, seconds, disable
+        self.unit = f" {unit}" if unit else ""
         if total is None and iterable is not None and hasattr(iterable, "__len__"): total = len(iterable)
         self.total, self.n, self.postfix, self.file = total, 0, "", file
         self.t0 = self._last_t = time.monotonic()
@@ -120,11 +121,12 @@ class Lines:
         self.close()
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
-    def set_postfix(self, **kw): self.postfix = ", ".join(f"{k}={v}" for k, v in kw.items())
+    def set_postfix(self, ordered_dict=None, refresh=True, **kw):   # tqdm takes a dict, keywords or both
+        self.postfix = ", ".join(f"{k}={v}" for k, v in {**(ordered_dict or {}), **kw}.items())
     def set_description(self, desc): self.desc = desc
     def line(self) -> str:
         el = time.monotonic() - self.t0
-        done = f"{self.n}/{self.total} ({100*self.n/self.total:.0f}%)" if self.total else f"{self.n}"
+        done = f"{self.n}/{self.total}{self.unit} ({100*self.n/self.total:.0f}%)" if self.total else f"{self.n}{self.unit}"
         return f"{self.desc}: {done}, {el:.0f} s" + (f", {self.postfix}" if self.postfix else "")
     def _write(self): print(self.line(), file=self.file or sys.stderr, flush=True)
     def update(self, n=1):

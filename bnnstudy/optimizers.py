@@ -420,7 +420,7 @@ _SURROGATE_ALIASES = {"mcdropout": "mc_dropout", "mc-dropout": "mc_dropout", "de
 class BNNOptimizer(ModelOptimizer):
     "Bayesian optimisation with a Bayesian-neural-network surrogate (`bnnstudy.surrogate.make_surrogate`)."
     method = "bnn"
-    def __init__(self, space, seed=0, maximize=False, storage=None, surrogate: str = "ensemble",
+    def __init__(self, space, seed=0, maximize=False, storage=None, surrogate: str = "bll",
                  surrogate_kw: dict | None = None, n_initial=None, initial="sobol", acquisition="ei", acquisition_kw=None,
                  output_transform: str = "rank"):
         surrogate = _SURROGATE_ALIASES.get(surrogate, surrogate)

@@ -23,10 +23,10 @@ def test_model_targets_keep_the_order_and_stay_finite():
     assert (np.argsort(-u) == np.argsort(y)).all()
     assert model_targets(y, transform="none")[3] == -0.5
 
-def test_the_default_bnn_is_the_bootstrapped_ensemble_on_ranks():
+def test_the_default_bnn_is_the_last_layer_on_ranks_and_the_ensemble_bootstraps():
     opt = make_optimizer("bnn", SPACE)
-    assert opt.surrogate == "ensemble" and opt.output_transform == "rank"
-    s = opt._surrogate(0)
+    assert opt.surrogate == "bll" and opt.output_transform == "rank"
+    s = make_optimizer("bnn", SPACE, surrogate="ensemble")._surrogate(0)
     assert type(s).__name__ == "DeepEnsemble" and s.bootstrap
 
 def test_bootstrap_members_differ_at_the_data():

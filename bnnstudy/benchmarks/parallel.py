@@ -12,7 +12,7 @@ import pandas as pd
 from fastcore.script import call_parse
 from ..hpo import make_optimizer, minimize
 from ..parallel import optimize_parallel, local_cluster
-from .hpo import FUNCTIONS
+from ..testfns import FUNCTIONS
 
 # %% auto #0
 __all__ = ['KINDS', 'spin', 'SlowBranin', 'compare', 'main']
