@@ -36,7 +36,10 @@ export: $(STAMP)  ## regenerate bnnstudy/ from nbs/ and strip notebook outputs
 test: export OMP_NUM_THREADS = 1
 test: $(STAMP) lint  ## the lint, every notebook as a test (nbdev_test), then pytest
 	$(BIN)/nbdev_test --n_workers 2
-	$(BIN)/pytest
+	@# pytest runs one test at a time: the long pipeline/faults/docs tests go in a second process on the other core
+	$(BIN)/pytest -p no:cacheprovider -m "pipeline or faults or docs" & heavy=$$!; \
+	$(BIN)/pytest -m "not pipeline and not faults and not docs" || rc=$$?; \
+	wait $$heavy || rc=$${rc:-1}; exit $${rc:-0}
 
 lint: $(STAMP)  ## ruff over the package, the tests and the notebooks (rules in ruff.toml)
 	$(BIN)/ruff check bnnstudy tests nbs .ci
