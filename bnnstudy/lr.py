@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_lr.ipynb #f1633c47
 from __future__ import annotations
-import math, time, warnings
+import json, math, time, warnings
 from collections import deque
 from contextlib import contextmanager
 import numpy as np
@@ -13,13 +13,16 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .models import mc_samples
-from .train import Callback
+from .train import Callback, fit, predict
+from . import metrics
 
 # %% auto #0
-__all__ = ['UNCERTAINTIES', 'DECISIONS', 'CONTROLLERS', 'probs_from_output', 'uncertainty_from_samples', 'Estimator', 'MCDropout',
-           'BayesLinear', 'VariationalHead', 'Threshold', 'FixedThreshold', 'RelativeThreshold', 'as_threshold',
-           'LRController', 'RuleController', 'UncertaintyLR', 'FixedLR', 'BoldDriver', 'RandomTrigger', 'TorchLR',
-           'CosineLR', 'PlateauLR', 'make_controller']
+__all__ = ['UNCERTAINTIES', 'DECISIONS', 'CONTROLLERS', 'SIGNALS', 'ARM_CONTROLLERS', 'probs_from_output',
+           'uncertainty_from_samples', 'Estimator', 'MCDropout', 'BayesLinear', 'VariationalHead', 'Threshold',
+           'FixedThreshold', 'RelativeThreshold', 'as_threshold', 'LRController', 'RuleController', 'UncertaintyLR',
+           'FixedLR', 'BoldDriver', 'RandomTrigger', 'WarmupLR', 'WatchLR', 'TorchLR', 'CosineLR', 'PlateauLR',
+           'make_controller', 'signal_column', 'quantile_threshold', 'decision_rates', 'arm_controller',
+           'mc_predictive', 'lr_study_run']
 
 # %% ../nbs/20_lr.ipynb #b9d21fe4
 UNCERTAINTIES = ("entropy", "mutual_info", "variance")
@@ -74,6 +77,7 @@ def _eval_mode(model):
 class Estimator:
     "Base: `estimate(model, x, reference=None) -> dict` of `UNCERTAINTIES`; calling returns the `which` one."
     needs_reference = False   # True: also needs a labelled training batch (x, y)
+    tag = "est"               # prefix of its quantities' columns in a controller's history
     def __init__(self, which="entropy", seed=0):
         self.which, self.seed, self.n_estimates = _check_which(which), int(seed), 0
     def __call__(self, model, x, reference=None) -> float: return self.estimate(model, x, reference)[self.which]
@@ -88,6 +92,7 @@ _NEEDS_CLASSIFIER = ("uncertainty-driven learning rates need a classifier: the u
 
 class MCDropout(Estimator):
     "Monte-Carlo dropout: the trunk once, `T` sampled passes of the head (dropout on, BatchNorm in eval mode)."
+    tag = "mc"
     def __init__(self, T: int = 20, which="entropy", seed=0):
         if not isinstance(T, int) or T < 2: raise ValueError(f"T must be an integer >= 2 (samples per estimate), got {T!r}")
         super().__init__(which, seed)
@@ -138,6 +143,7 @@ class BayesLinear(nn.Module):
 class VariationalHead(Estimator):
     "Uncertainty from a Bayes-by-backprop last layer fitted (a few warm-started steps per estimate) on detached trunk features."
     needs_reference = True
+    tag = "vi"
     def __init__(self, T: int = 20, which="entropy", steps: int = 20, lr=1e-2, prior_sigma=1.0,
                  n_data: int | None = None, seed=0):
         if not isinstance(T, int) or T < 2: raise ValueError(f"T must be an integer >= 2 (samples per estimate), got {T!r}")
@@ -388,41 +394,66 @@ class UncertaintyLR(RuleController):
     signal = "uncertainty"
     def __init__(self, optimizer=None, estimator: Estimator | None = None, threshold=None, down=0.5, up=1.1,
                  min_lr=None, max_lr=None, every=1, unit="epoch", probe_size: int = 256, reference_size: int = 256,
-                 seed: int = 0):
+                 seed: int = 0, fresh_probe: bool = True, monitors: dict | None = None):
         self.estimator = MCDropout(seed=seed) if estimator is None else estimator
         if not isinstance(self.estimator, Estimator):
             raise TypeError(f"estimator must be an Estimator such as MCDropout() or VariationalHead(), got {estimator!r}")
+        self.monitors = dict(monitors or {})
+        if bad := [k for k, e in self.monitors.items() if not isinstance(e, Estimator) or not isinstance(k, str)]:
+            raise TypeError(f"monitors must map names to Estimators (extra signals recorded at each decision); {bad} do not")
         self.threshold = as_threshold(threshold)
         self.probe_size, self.reference_size = _check_int("probe_size", probe_size), _check_int("reference_size", reference_size)
         self.seed, self.model, self.probe, self.reference, self.estimate_time = seed, None, None, None, math.nan
+        # fresh_probe: inside fit, a new probe (and reference) batch at every decision, from this generator alone
+        self.fresh_probe, self.pool, self.device, self.last = bool(fresh_probe), None, None, {}
+        self.probe_rng = np.random.default_rng([seed, 2])
         super().__init__(optimizer, down, up, min_lr, max_lr, every, unit)
+
+    def _needs_reference(self) -> bool:
+        return any(e.needs_reference for e in (self.estimator, *self.monitors.values()))
 
     def bind(self, model, probe, reference=None):
         "Estimate on `model` with the probe inputs `probe` (and a labelled `reference` (x, y) batch if the estimator needs one)."
-        if self.estimator.needs_reference and reference is None:
-            raise ValueError(f"{self.estimator!r} needs reference=(x_train, y_train)")
+        if self._needs_reference() and reference is None:
+            raise ValueError(f"{self.estimator!r} (or a monitor) needs reference=(x_train, y_train)")
         self.model, self.probe, self.reference = model, probe, reference
         return self
 
+    def _draw(self):
+        "A new probe batch (and labelled reference batch) from the pools, drawn with `probe_rng` only."
+        vx, tx, ty = self.pool
+        idx = np.sort(self.probe_rng.choice(len(vx), min(self.probe_size, len(vx)), replace=False))
+        self.probe = vx[torch.as_tensor(idx, device=vx.device)].to(self.device)
+        if tx is not None:
+            ridx = torch.as_tensor(np.sort(self.probe_rng.choice(len(tx), min(self.reference_size, len(tx)), replace=False)), device=tx.device)
+            self.reference = (tx[ridx].to(self.device), ty[ridx].to(self.device))
+
     def measure(self) -> float:
-        "The estimator's uncertainty on the probe batch now (also times it: `estimate_time`, seconds)."
+        "The estimator's uncertainty on the probe batch now (a fresh one inside fit); every quantity of every estimator goes to `last`."
         if self.model is None: raise ValueError("UncertaintyLR is not bound to a model: call bind(model, probe), pass step(uncertainty), or use it in fit")
+        if self.fresh_probe and self.pool is not None: self._draw()
         t0 = time.perf_counter()
-        u = self.estimator(self.model, self.probe, self.reference)
-        self.estimate_time = time.perf_counter() - t0
-        return u
+        est = self.estimator.estimate(self.model, self.probe, self.reference)
+        self.last = {f"{self.estimator.tag}_{k}": v for k, v in est.items()}
+        for name, m in self.monitors.items():
+            self.last |= {f"{name}_{k}": v for k, v in m.estimate(self.model, self.probe, self.reference).items()}
+        self.estimate_time = time.perf_counter() - t0   # every estimator's time: the controller's whole overhead
+        return est[self.estimator.which]
+
+    def _signal(self, value) -> float:
+        if value is None: return float(self.measure())
+        self.estimate_time, self.last = math.nan, {}
+        return float(value)
 
     def _decide(self, value):
-        if value is None: value = self.measure()
-        else: self.estimate_time = math.nan
-        value, threshold = float(value), self.threshold.value()
+        value, threshold = self._signal(value), self.threshold.value()
         if not math.isfinite(value): return value, threshold, "skip"
         decision = ("hold" if math.isnan(threshold) or value == threshold else
                     "down" if value > threshold else "up")
         self.threshold.update(value)
         return value, threshold, decision
 
-    def _extra(self): return dict(estimate_time=self.estimate_time)
+    def _extra(self): return dict(estimate_time=self.estimate_time) | self.last
 
     def before_fit(self, state):
         super().before_fit(state)
@@ -430,22 +461,32 @@ class UncertaintyLR(RuleController):
             name = getattr(getattr(state.data, "info", None), "name", "the data")
             raise ValueError(f"{name} is a regression task, and " + _NEEDS_CLASSIFIER)
         if self.model is not None and self.model is state.model: return
-        data, rng = state.data, np.random.default_rng(self.seed)
+        data = state.data
         if data.val is None or len(data.val) == 0:
             raise ValueError("UncertaintyLR draws its probe batch from the validation split: load the data with n_val > 0")
+        if self.fresh_probe:   # drawn at each decision (measure)
+            ref = self._needs_reference()
+            self.model, self.device = state.model, state.device
+            self.pool = (data.val.x, data.train.x if ref else None, data.train.y if ref else None)
+            return
+        rng = np.random.default_rng(self.seed)
         idx = torch.as_tensor(np.sort(rng.choice(len(data.val), min(self.probe_size, len(data.val)), replace=False)))
         probe = data.val.x[idx].to(state.device)
         reference = None
-        if self.estimator.needs_reference:
+        if self._needs_reference():
             ridx = torch.as_tensor(np.sort(rng.choice(len(data.train), min(self.reference_size, len(data.train)), replace=False)))
             reference = (data.train.x[ridx].to(state.device), data.train.y[ridx].to(state.device))
         self.bind(state.model, probe, reference)
 
     def state_dict(self):
-        return super().state_dict() | dict(threshold=self.threshold.state_dict(), estimator=self.estimator.state_dict())
+        return super().state_dict() | dict(threshold=self.threshold.state_dict(), estimator=self.estimator.state_dict(),
+                                           monitors={k: m.state_dict() for k, m in self.monitors.items()},
+                                           probe_rng=self.probe_rng.bit_generator.state)
     def load_state_dict(self, sd):
         super().load_state_dict(sd)
         self.threshold.load_state_dict(sd["threshold"]); self.estimator.load_state_dict(sd["estimator"])
+        for k, m in self.monitors.items(): m.load_state_dict(sd["monitors"][k])
+        if "probe_rng" in sd: self.probe_rng.bit_generator.state = sd["probe_rng"]
 
     def __repr__(self):
         return (f"UncertaintyLR({self.estimator!r}, threshold={self.threshold!r}, down={self.down}, up={self.up}, "
@@ -488,6 +529,15 @@ class RandomTrigger(RuleController):
         return draw, self.rate, "down" if draw < self.rate else "up"
     def state_dict(self): return super().state_dict() | dict(rng=self.rng.bit_generator.state)
     def load_state_dict(self, sd): super().load_state_dict(sd); self.rng.bit_generator.state = sd["rng"]
+
+# %% ../nbs/20_lr.ipynb #dc285164
+class WarmupLR(RuleController):
+    "Control arm: ×`up` at every decision (clipped at `max_lr`), the uncertainty rule's rises without the uncertainty."
+    def _decide(self, value): return math.nan, math.nan, "up"
+
+class WatchLR(UncertaintyLR):
+    "A fixed learning rate that measures and records the uncertainty at every decision: the calibration run."
+    def _decide(self, value): return self._signal(value), math.nan, "hold"
 
 # %% ../nbs/20_lr.ipynb #5323117a
 class TorchLR(LRController):
@@ -554,11 +604,119 @@ def _uncertainty_relative(optimizer=None, threshold="median", **kw): return Unce
 def _uncertainty_vi(optimizer=None, threshold="median", estimator=None, seed=0, **kw):
     return UncertaintyLR(optimizer, estimator=estimator or VariationalHead(seed=seed), threshold=threshold, seed=seed, **kw)
 
+def _watch(optimizer=None, estimator=None, monitors=None, seed=0, **kw):
+    return WatchLR(optimizer, estimator=estimator or MCDropout(seed=seed),
+                   monitors={"vi": VariationalHead(seed=seed)} if monitors is None else monitors, seed=seed, **kw)
+
 CONTROLLERS: dict = dict(fixed=FixedLR, uncertainty=_uncertainty, uncertainty_relative=_uncertainty_relative,
                          uncertainty_vi=_uncertainty_vi, bold_driver=BoldDriver, random_trigger=RandomTrigger,
-                         cosine=CosineLR, plateau=PlateauLR)
+                         cosine=CosineLR, plateau=PlateauLR, warmup=WarmupLR, watch=_watch)
 
 def make_controller(name: str, optimizer=None, **kw) -> LRController:
     "The controller `name` (a key of `CONTROLLERS`) with settings `kw`; `optimizer=None` binds it inside `fit`."
     if name not in CONTROLLERS: raise ValueError(f"unknown controller {name!r}; choose one of {sorted(CONTROLLERS)}")
     return CONTROLLERS[name](optimizer, **kw)
+
+# %% ../nbs/20_lr.ipynb #0f3e1ea2
+SIGNALS = {"entropy": ("mc", "entropy"), "mutual_info": ("mc", "mutual_info"), "vi": ("vi", "entropy")}
+
+def signal_column(signal: str) -> str:
+    "The column of `signal` (a key of `SIGNALS`) in a calibration (`WatchLR`) run's history: e.g. 'mc_entropy'."
+    if signal not in SIGNALS: raise ValueError(f"signal must be one of {list(SIGNALS)}, got {signal!r}")
+    return "_".join(SIGNALS[signal])
+
+def quantile_threshold(values, q: float) -> float:
+    "The `q`-quantile of the finite `values` (a calibration run's signal): a threshold fixed before the run it steers."
+    if not (isinstance(q, (int, float)) and 0 <= q <= 1): raise ValueError(f"q must be a quantile in [0, 1], got {q!r}")
+    v = np.asarray(pd.to_numeric(pd.Series(list(values)), errors="coerce"), dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if not len(v): raise ValueError("the calibration run recorded no finite value of this signal; rerun it")
+    return float(np.quantile(v, q))
+
+# %% ../nbs/20_lr.ipynb #2ff14e51
+def decision_rates(decisions) -> dict:
+    "Share of `decisions` that were down / up / hold / skip, and their number `n` (shares NaN when there were none)."
+    d = pd.Series(list(decisions), dtype=object)
+    if unknown := sorted(set(d) - set(DECISIONS)): raise ValueError(f"unknown decision(s) {unknown}; expected {DECISIONS}")
+    return dict(n=len(d), **{k: float((d == k).mean()) if len(d) else math.nan for k in DECISIONS})
+
+# %% ../nbs/20_lr.ipynb #1c699a61
+ARM_CONTROLLERS = ("fixed", "warmup", "bold_driver", "random_trigger", "cosine", "plateau", "uncertainty")
+
+def _timing(every) -> dict:
+    if every in (None, "epoch"): return dict(unit="epoch", every=1)
+    return dict(unit="step", every=_check_int("every", every))
+
+def arm_controller(arm: dict, seed: int = 0, calibration=None, every=None, n_decisions: int | None = None,
+                   T: int = 20, probe_size: int = 256) -> LRController:
+    "The controller of study arm `arm` (a dict, see above); `calibration`: the fixed-rate run's history (quantile arms)."
+    arm = dict(arm); name = arm.pop("controller", None); arm.pop("lr", None)
+    if name not in ARM_CONTROLLERS: raise ValueError(f"arm controller must be one of {ARM_CONTROLLERS}, got {name!r}")
+    timing = _timing(every)
+    if name == "plateau": ctl = PlateauLR(**arm)   # needs the validation loss: once per epoch
+    elif name == "fixed":   # the calibration run: a fixed rate that records every signal
+        ctl = WatchLR(estimator=MCDropout(T, seed=seed), monitors={"vi": VariationalHead(T, seed=seed)}, seed=seed,
+                      probe_size=probe_size, **timing)
+    elif name == "cosine": ctl = CosineLR(T_max=arm.pop("T_max", n_decisions if timing["unit"] == "step" else None), **arm, **timing)
+    elif name == "random_trigger": ctl = RandomTrigger(seed=seed, **arm, **timing)
+    elif name in ("warmup", "bold_driver"): ctl = CONTROLLERS[name](**arm, **timing)
+    else:
+        signal = arm.pop("signal", None)
+        kind, which = SIGNALS[signal] if signal in SIGNALS else (None, signal_column(signal))
+        est = (MCDropout if kind == "mc" else VariationalHead)(T, which=which, seed=seed)
+        if "quantile" in arm and "relative" in arm: raise ValueError("an uncertainty arm has a quantile or a relative threshold, not both")
+        if "quantile" in arm:
+            if calibration is None: raise ValueError("a quantile arm needs calibration: the fixed-rate run's history (same dataset, start rate, seed)")
+            threshold = FixedThreshold(quantile_threshold(pd.DataFrame(calibration)[signal_column(signal)], arm.pop("quantile")))
+        else: threshold = RelativeThreshold(ratio=arm.pop("relative", 1.0), window=1)
+        ctl = UncertaintyLR(estimator=est, threshold=threshold, seed=seed, probe_size=probe_size, **arm, **timing)
+    return ctl
+
+# %% ../nbs/20_lr.ipynb #c0ffbb1c
+def mc_predictive(model, x, T: int = 20, seed: int = 0, batch_size: int = 512, device=None) -> np.ndarray:
+    "(N, C) mean class probabilities of `T` MC-dropout passes of `model` on `x` (masks from a generator seeded by `seed`)."
+    _trunk_head(model)
+    dev = next(model.parameters()).device if device is None else torch.device(device)
+    gen, out = torch.Generator().manual_seed(_call_seed(seed, 3)), []
+    for i in range(0, len(x), batch_size):
+        s = mc_samples(model, torch.as_tensor(x[i:i + batch_size]).to(dev), T, generator=gen).float()
+        if s.ndim == 2: s = s[..., None]   # a squeezed single logit (N,) per sample
+        out.append(probs_from_output(s).mean(0).double().cpu())
+    return torch.cat(out).numpy()
+
+# %% ../nbs/20_lr.ipynb #db533add
+def _records(df: pd.DataFrame) -> list[dict]: return json.loads(df.to_json(orient="records"))
+
+def _test_metrics(probs, y, task: str, n_bins: int) -> tuple[dict, list[dict]]:
+    m = metrics.classification_metrics(probs, y, task)
+    cal = metrics.calibration(probs, y, n_bins=n_bins)
+    return m | dict(ece=cal.ece, mce=cal.mce, n_bins=n_bins), _records(cal.bins)
+
+def _n_batches(n: int, batch_size: int) -> int: return -(-n // batch_size) - (n > batch_size and n % batch_size == 1)   # as fit
+
+def lr_study_run(model, data, arm: dict, *, fit_kw: dict, seed: int = 0, every=None, calibration=None,
+                 target: float | None = None, T: int = 20, probe_size: int = 256, n_bins: int = 15, device=None) -> dict:
+    "Train `model` on `data` under `arm` (start rate `arm['lr']`); history, decisions and their rates, deterministic and MC test metrics."
+    fit_kw = {k: v for k, v in fit_kw.items() if k != "model"}
+    lr = float(arm.get("lr", fit_kw.pop("lr", 1e-3))); fit_kw.pop("lr", None)
+    epochs, batch_size = fit_kw.get("epochs", 10), fit_kw.get("batch_size", 64)
+    steps = epochs * _n_batches(len(data.train), batch_size)
+    n_decisions = None if every in (None, "epoch") else max(1, steps // int(every))
+    ctl = arm_controller(arm, seed=seed, calibration=calibration, every=every, n_decisions=n_decisions, T=T, probe_size=probe_size)
+    t0 = time.perf_counter()
+    res = fit(model, data, lr=lr, seed=seed, callbacks=[ctl], progress=False, device=device, **fit_kw)
+    h, ch = res.history, ctl.history
+    det, det_bins = _test_metrics(metrics.probabilities(_as_logits(predict(res.model, data.test.x, device=device))),
+                                  data.test.y, data.task, n_bins)
+    mc, mc_bins = _test_metrics(mc_predictive(res.model, data.test.x, T, seed, device=device), data.test.y, data.task, n_bins)
+    reached = None if target is None or "val_accuracy" not in h else metrics.epochs_to_threshold(h.val_accuracy, target)
+    rates = decision_rates(ch.decision if len(ch) else [])
+    return dict(status=res.status, error=res.error, arm=dict(arm), lr=lr, every=every, controller=repr(ctl),
+                history=_records(h), controller_history=_records(ch), decision_rates=rates, down_rate=rates["down"],
+                test=det, test_mc=mc, reliability=det_bins, reliability_mc=mc_bins, target=target,
+                epochs_to_threshold=reached, epochs=len(h),
+                timings=dict(train_seconds=res.wall_time, epoch_seconds=float(h.epoch_time.sum()),
+                             estimate_seconds=float(pd.to_numeric(ch.get("estimate_time", pd.Series(dtype=float))).sum()),
+                             total_seconds=time.perf_counter() - t0))
+
+def _as_logits(out: torch.Tensor) -> torch.Tensor: return out[:, None] if out.ndim == 1 else out

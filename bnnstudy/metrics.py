@@ -9,13 +9,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
+from scipy import stats
 from scipy.special import log_expit, log_softmax
 from sklearn import metrics as skm
 
 # %% auto #0
-__all__ = ['probabilities', 'accuracy', 'precision_recall_f1', 'cross_entropy', 'Calibration', 'calibration',
+__all__ = ['VERDICTS', 'probabilities', 'accuracy', 'precision_recall_f1', 'cross_entropy', 'Calibration', 'calibration',
            'reliability_diagram', 'temperature_scale', 'classification_metrics', 'mse', 'r2', 'regression_metrics',
-           'epochs_to_threshold']
+           'epochs_to_threshold', 'epochs_to_plateau', 'paired_verdict']
 
 # %% ../nbs/03_metrics.ipynb #0d045401
 def _as_array(a, name: str) -> np.ndarray:
@@ -210,3 +211,40 @@ def epochs_to_threshold(values, threshold: float, mode: str = "max") -> int | No
     v = np.asarray(values.detach().cpu().numpy() if hasattr(values, "detach") else values, dtype=np.float64).reshape(-1)
     hit = np.flatnonzero(v >= threshold if mode == "max" else v <= threshold)   # NaN compares False
     return int(hit[0]) + 1 if len(hit) else None
+
+# %% ../nbs/03_metrics.ipynb #c404685e
+def epochs_to_plateau(values, tol: float = 0.01, mode: str = "max") -> int:
+    "1-based first epoch whose value is within `tol` of the curve's best (max for mode 'max', min for 'min'); NaNs never count."
+    if mode not in ("max", "min"): raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+    if not (isinstance(tol, numbers.Real) and math.isfinite(tol) and tol >= 0): raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
+    v = np.asarray(values.detach().cpu().numpy() if hasattr(values, "detach") else values, dtype=np.float64).reshape(-1)
+    if not np.isfinite(v).any(): raise ValueError("values holds no finite number; a plateau needs at least one")
+    best = np.nanmax(v) if mode == "max" else np.nanmin(v)
+    near = v >= best - tol if mode == "max" else v <= best + tol   # NaN compares False
+    return int(np.flatnonzero(near)[0]) + 1
+
+# %% ../nbs/03_metrics.ipynb #cc26c111
+VERDICTS = ("better", "worse", "inconclusive")
+
+def paired_verdict(a, b, higher_is_better: bool = True, level: float = 0.95, method: str = "t",
+                   n_boot: int = 10_000, seed: int = 0) -> dict:
+    "A vs B from paired per-seed values: mean difference a-b, its `level` interval (paired t or bootstrap) and the verdict."
+    if method not in ("t", "bootstrap"): raise ValueError(f"method must be 't' or 'bootstrap', got {method!r}")
+    if not 0 < level < 1: raise ValueError(f"level must be in (0, 1), got {level!r}")
+    a, b = (np.asarray(_as_array(x, n), dtype=np.float64).reshape(-1) for x, n in ((a, "a"), (b, "b")))
+    _same_length(a=a, b=b)
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise ValueError("a or b holds NaN/inf; fill misses (e.g. a penalty for a threshold never reached) before comparing")
+    if len(a) < 2: raise ValueError(f"a paired interval needs at least 2 seeds, got {len(a)}")
+    d = a - b
+    mean = float(d.mean())
+    if method == "t":
+        half = float(stats.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d)))
+        low, high = mean - half, mean + half
+    else:
+        rng = np.random.default_rng(seed)
+        means = d[rng.integers(0, len(d), size=(n_boot, len(d)))].mean(1)
+        low, high = (float(q) for q in np.quantile(means, [(1 - level) / 2, (1 + level) / 2]))
+    good_low, good_high = (low, high) if higher_is_better else (-high, -low)
+    verdict = "better" if good_low > 0 else "worse" if good_high < 0 else "inconclusive"
+    return dict(n=len(d), mean_diff=mean, low=low, high=high, level=level, method=method, verdict=verdict)

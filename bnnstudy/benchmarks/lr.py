@@ -12,12 +12,12 @@ from ..core import run_metadata
 from ..data import load_data
 from ..models import build_model
 from ..train import fit, evaluate
-from ..metrics import epochs_to_threshold
+from ..metrics import epochs_to_threshold, epochs_to_plateau
 from ..lr import make_controller
 
 # %% auto #0
-__all__ = ['TASKS', 'CONTROLLER_NAMES', 'UNCERTAINTY', 'ABLATIONS', 'MATCH_RATE_OF', 'TARGET_EPOCH_SHARE', 'run_one', 'bench',
-           'add_epochs_to_target', 'summarize', 'verdict', 'format_table', 'main']
+__all__ = ['TASKS', 'CONTROLLER_NAMES', 'UNCERTAINTY', 'ABLATIONS', 'MATCH_RATE_OF', 'TARGET_EPOCH_SHARE', 'run_one',
+           'measure_plateau', 'bench', 'add_epochs_to_target', 'summarize', 'verdict', 'format_table', 'main']
 
 # %% ../../nbs/83_bench_lr.ipynb #a287956e
 TASKS = {
@@ -49,6 +49,40 @@ def run_one(data, model_name: str, controller: str, seed: int, epochs: int, lr=1
                 down_rate=float((decisions == "down").mean()) if len(decisions) else math.nan,
                 final_lr=float(h.next_lr.iloc[-1]), estimate_overhead=float(est),
                 epoch_time=float(h.epoch_time.mean()), wall_time=res.wall_time)
+
+# %% ../../nbs/83_bench_lr.ipynb #a07cd255
+class _TimeLimit:
+    "fit callback: stop after the epoch that passes `seconds` of wall time."
+    order = 100
+    def __init__(self, seconds): self.seconds, self.t0 = seconds, None
+    def before_fit(self, state): self.t0 = time.perf_counter()
+    def before_epoch(self, state): pass
+    def after_batch(self, state): pass
+    def after_epoch(self, state):
+        if time.perf_counter() - self.t0 > self.seconds: state.stop = True
+    def after_fit(self, state): pass
+
+def measure_plateau(dataset: str = "imdb", profile: str = "cpu", epochs: int = 30, lrs=(1e-3,), seeds=(0,),
+                    tol: float = 0.01, max_minutes: float = 10.0, data=None, log=print) -> pd.DataFrame:
+    "Per (start rate, seed): epochs to the validation-accuracy plateau and to the lowest validation loss, with the curves."
+    from ..runs import lr_settings
+    s = lr_settings(profile, dataset)
+    fit_kw = {k: v for k, v in s["fit"].items() if k not in ("model", "epochs", "lr")}
+    data = data if data is not None else load_data(dataset, seed=0, **s["data"])
+    rows, budget = [], max_minutes * 60 / max(1, len(lrs) * len(seeds))
+    for lr in lrs:
+        for seed in seeds:
+            res = fit(build_model(s["fit"]["model"], data, seed=seed), data, epochs=epochs, lr=lr, seed=seed, progress=False,
+                      callbacks=[_TimeLimit(budget)], **fit_kw)
+            h = res.history
+            rows.append(dict(dataset=dataset, profile=profile, lr=lr, seed=seed, status=res.status, epochs_trained=len(h),
+                             epochs_to_plateau=epochs_to_plateau(h.val_accuracy, tol), tol=tol,
+                             best_val_accuracy=float(h.val_accuracy.max()), epoch_of_min_val_loss=int(h.val_loss.idxmin()) + 1,
+                             epoch_seconds=float(h.epoch_time.mean()), val_accuracy=json.dumps([round(float(v), 4) for v in h.val_accuracy]),
+                             val_loss=json.dumps([round(float(v), 4) for v in h.val_loss])))
+            log(f"{dataset} lr {lr:g} seed {seed}: {len(h)} epochs, plateau at {rows[-1]['epochs_to_plateau']}, "
+                f"best val acc {rows[-1]['best_val_accuracy']:.3f}, {rows[-1]['epoch_seconds']:.1f} s/epoch")
+    return pd.DataFrame(rows)
 
 # %% ../../nbs/83_bench_lr.ipynb #e69df61e
 def bench(datasets=("cifar10", "imdb"), seeds=(0, 1, 2), controllers=CONTROLLER_NAMES, tasks=None, log=print) -> pd.DataFrame:
@@ -126,6 +160,33 @@ def format_table(summary: pd.DataFrame) -> str:
             "test_f1", "test_ece", "test_mce", "down_rate", "estimate_overhead", "epoch_time", "wall_time"]
     return summary[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}")
 
+def _md(df: pd.DataFrame) -> str:
+    "`df` as a GitHub markdown table (4 significant digits), without the tabulate dependency."
+    cell = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)
+    rows = [list(map(str, df.columns))] + [[cell(v) for v in r] for r in df.itertuples(index=False)]
+    return "\n".join(["| " + " | ".join(r) + " |" for r in rows[:1]] + ["|" + "---|" * len(df.columns)]
+                     + ["| " + " | ".join(r) + " |" for r in rows[1:]])
+
+def _plateau_main(dataset, profile, seeds, epochs, minutes, threads, out):
+    from pathlib import Path
+    from bnnstudy.core import atomic_write
+    t0 = time.perf_counter()
+    runs = measure_plateau(dataset, profile, epochs=epochs, seeds=tuple(range(seeds)), max_minutes=minutes,
+                           log=lambda s: print(s, flush=True))
+    meta = run_metadata(threads=threads)
+    cols = ["dataset", "profile", "lr", "seed", "epochs_trained", "epochs_to_plateau", "tol", "best_val_accuracy",
+            "epoch_of_min_val_loss", "epoch_seconds"]
+    md = (f"# Epochs to plateau ({dataset}, `{profile}` profile settings)\n\nWritten by `python -m bnnstudy.benchmarks.lr "
+          f"--plateau {dataset} --plateau_profile {profile} --seeds {seeds} --plateau_epochs {epochs} --plateau_minutes {minutes:g} "
+          f"--threads {threads}` at commit {meta.get('git_sha')} ({time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, "
+          f"{time.perf_counter() - t0:.0f} s). Plateau: the first epoch whose validation accuracy is within `tol` of the "
+          f"run's best; a plateau at the last epoch trained means not converged within the budget.\n\n"
+          + _md(runs[cols]) + "\n")
+    p = Path(out)
+    atomic_write(p, runs.to_csv(index=False)); atomic_write(p.with_suffix(".md"), md)
+    print(md); print(f"wrote {p} and {p.with_suffix('.md')}")
+    return runs
+
 @call_parse
 def main(seeds: int = 3,                      # number of seeds (0, 1, ...)
          datasets: str = "cifar10,imdb",      # comma-separated: cifar10, imdb
@@ -138,9 +199,15 @@ def main(seeds: int = 3,                      # number of seeds (0, 1, ...)
          imdb_epochs: int = 10,               # epochs per IMDB run
          max_len: int = 128,                  # IMDB tokens per review
          threads: int = 2,                    # torch CPU threads
-         out: str = None):                    # CSV path for the per-run rows (summary and verdict beside it)
+         out: str = None,                     # CSV path for the per-run rows (summary and verdict beside it)
+         plateau: str = None,                 # instead: measure epochs to plateau on this dataset (cifar10 | imdb)
+         plateau_profile: str = "cpu",        # --plateau: the profile whose data and fit settings to use
+         plateau_epochs: int = 30,            # --plateau: at most this many epochs
+         plateau_minutes: float = 10.0,       # --plateau: at most this much wall time in all
+         plateau_out: str = "reports/tables/lr_plateau.csv"):  # --plateau: the curves (CSV; summary .md beside it)
     "Benchmark the learning-rate controllers; prints the per-run log, the summary table and the verdict."
     torch.set_num_threads(threads)
+    if plateau: return _plateau_main(plateau, plateau_profile, seeds, plateau_epochs, plateau_minutes, threads, plateau_out)
     tasks = {"cifar10": dict(TASKS["cifar10"], load=dict(n_train=cifar_train, n_val=n_val, n_test=n_test), epochs=cifar_epochs),
              "imdb": dict(TASKS["imdb"], load=dict(n_train=imdb_train, n_val=n_val, n_test=n_test, max_len=max_len), epochs=imdb_epochs)}
     t0 = time.perf_counter()
