@@ -275,3 +275,24 @@ lab: $(STAMP)  ## open JupyterLab on the notebooks (prints the URL to open; Ctrl
 clean:  ## remove caches and run outputs (keeps .venv and the committed report tables/figures)
 	rm -rf -- 'reports/runs' 'reports/smoke' '.cache' '_proc' '_docs' '.pytest_cache'
 	find . -name __pycache__ -not -path './.venv/*' -exec rm -rf {} +
+
+# ---- the seeded design tables the replays search (bnnstudy.tables, nbs/33_tables.ipynb): the profile's `tables`
+# entry, every configuration trained with every training seed, per-epoch curves kept. Resumable: rows already in
+# TABLES_DIR/<dataset>.parquet are kept and the table is rewritten atomically every few rows, so a killed or stopped
+# build loses at most those rows; commit the folder as it grows. The committed tables are the cpu profile's
+# (reports/tables/design, which `make reproduce` replays); another profile builds into its own folder.
+# TABLE_SECONDS=N starts no row after N seconds (one session of a build that takes hours); THREADS as above (default:
+# the profile's); DATASETS=imdb,mnist: only those tables.
+TABLES_DIR    ?= reports/tables/design$(if $(filter-out cpu,$(PROFILE)),-$(PROFILE))
+TABLE_SECONDS ?=
+ifneq ($(filter tables,$(MAKECMDGOALS)),)
+$(call check_dir,TABLES_DIR)
+$(call check_count,TABLE_SECONDS)
+endif
+.PHONY: tables
+tables: $(NEED_VENV)  ## build/resume the seeded design tables (hours: TABLE_SECONDS=, DATASETS=; reports/tables/design)
+	$(PY) -m bnnstudy.tables build --profile '$(PROFILE)' --folder '$(TABLES_DIR)' $(if $(THREADS),--threads '$(THREADS)') \
+	    $(if $(DATASETS),--datasets '$(DATASETS)') $(if $(TABLE_SECONDS),--max_seconds '$(TABLE_SECONDS)')
+	@mkdir -p '$(TABLES_DIR)'
+	$(PY) -m bnnstudy.tables estimate --profile '$(PROFILE)' --folder '$(TABLES_DIR)' > '$(TABLES_DIR)/estimate.md.new'
+	@mv '$(TABLES_DIR)/estimate.md.new' '$(TABLES_DIR)/estimate.md' && echo 'estimate written to $(TABLES_DIR)/estimate.md'

@@ -19,7 +19,7 @@ from .space import SearchSpace
 from .optimizers import make_optimizer, space_to_json
 from .study import maximize, load_study
 from .store import storage_path
-from .runs import get_profile, hpo_settings, lr_settings, save_result, replay, RunSpec, grid_budget
+from .runs import get_profile, hpo_settings, design_table, DESIGN_DIR, lr_settings, save_result, replay, RunSpec, grid_budget
 
 # %% auto #0
 __all__ = ['DATA_SEED', 'TRAIN_SEED', 'hpo_space', 'score_metric', 'use_threads', 'data_summary', 'HPOObjective', 'live_search',
@@ -58,7 +58,7 @@ class HPOObjective:
     "Callable: configuration -> validation score (accuracy or R², higher is better) of `dataset`'s model under `profile`."
     maximize = True
     def __init__(self, dataset: str, profile: str | dict = "smoke", device=None):
-        self.dataset, self.settings = dataset, hpo_settings(profile, dataset)
+        self.dataset, self.settings, self.profile = dataset, hpo_settings(profile, dataset), profile
         self.space, self.model_name = hpo_space(dataset), default_model(dataset)
         self.data = load_data(dataset, seed=DATA_SEED, **self.settings["data"])
         self.metric, self.device, self.log = score_metric(self.data.task), device, []
@@ -69,10 +69,14 @@ class HPOObjective:
         model = build_model(self.model_name, self.data, seed=seed, **model_kw)
         return fit(model, self.data, seed=seed, progress=False, device=self.device, **self.settings["fit"], **train_kw)
 
+    def value_of(self, r) -> float | None:
+        "The validation score of a finished `FitResult` `r`: the last epoch's (the best epoch's under early stopping); None if it diverged."
+        row = r.history.iloc[-1] if r.best is None or "patience" not in self.settings["fit"] else r.best
+        return None if r.status == "diverged" else float(row[f"val_{self.metric}"])
+
     def __call__(self, params: dict) -> float | None:
         r = self.train(params)
-        row = r.history.iloc[-1] if r.best is None or "patience" not in self.settings["fit"] else r.best
-        value = None if r.status == "diverged" else float(row[f"val_{self.metric}"])
+        value = self.value_of(r)
         self.log.append(dict(params=params, value=value, status=r.status, train_seconds=r.wall_time, epochs=len(r.history)))
         return value
 
@@ -143,8 +147,19 @@ def read_table_meta(path) -> dict:
     md = pq.read_schema(path).metadata or {}
     return json.loads(md.get(b"bnnstudy", b"{}"))
 
-def build_table(objective: HPOObjective, n: int, path, kind: str = "sobol", seed: int = 0, partial=None, log=None) -> pd.DataFrame:
+def _committed_table(found, path, log=None) -> pd.DataFrame:
+    "The committed design table `found` (`bnnstudy.tables`), copied to `path` with where it came from in its metadata."
+    df, meta, data = pd.read_parquet(found), read_table_meta(found), Path(found).read_bytes()
+    meta["source"] = dict(file=f"{DESIGN_DIR}/{Path(found).name}", sha256=hashlib.sha256(data).hexdigest(), rows=len(df))
+    write_parquet(path, df, meta)
+    if log: log(f"committed design table {Path(found).name}: {len(df)} rows, {len(meta.get('train_seeds', [0]))} training seeds each")
+    return df
+
+def build_table(objective: HPOObjective, n: int, path, kind: str = "sobol", seed: int = 0, partial=None, log=None,
+                committed: bool = True) -> pd.DataFrame:
     "Train every configuration of the design once; one row per configuration (parameters, value, status, train_seconds)."
+    found = design_table(objective.dataset, objective.profile) if committed else None
+    if found is not None: return _committed_table(found, path, log)
     space, rows = objective.space, []
     configs = design_configs(space, n, kind, seed)
     partial = Path(partial) if partial else Path(path).with_suffix(".partial.parquet")

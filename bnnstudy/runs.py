@@ -13,12 +13,12 @@ from fastcore.script import call_parse
 from .core import atomic_write_json, run_metadata
 
 # %% auto #0
-__all__ = ['HPO_DATASETS', 'HPO_METHODS', 'LR_DATASETS', 'LR_CONTROLLERS', 'NOTEBOOKS', 'STUDIES', 'PROFILES',
+__all__ = ['HPO_DATASETS', 'HPO_METHODS', 'LR_DATASETS', 'LR_CONTROLLERS', 'NOTEBOOKS', 'STUDIES', 'PROFILES', 'DESIGN_DIR',
            'SECONDS_PER_EXAMPLE', 'SURROGATE_ASK_SECONDS', 'CALIBRATION', 'RESULT_FORMAT', 'RESULT_KEYS', 'get_profile',
-           'hpo_settings', 'is_registered', 'lr_settings', 'model_minutes', 'calibrate', 'estimate_minutes', 'inside',
-           'RunSpec', 'plain_path', 'run_specs', 'table_spec', 'out_folder', 'save_result', 'start_run', 'read_result',
-           'load_results', 'results_frame', 'best_so_far', 'runs_to_target', 'default_target', 'grid_budget', 'replay',
-           'progress_line', 'main']
+           'hpo_settings', 'is_registered', 'lr_settings', 'design_settings', 'design_dir', 'design_table',
+           'model_minutes', 'calibrate', 'estimate_minutes', 'inside', 'RunSpec', 'plain_path', 'run_specs',
+           'table_spec', 'out_folder', 'save_result', 'start_run', 'read_result', 'load_results', 'results_frame',
+           'best_so_far', 'runs_to_target', 'default_target', 'grid_budget', 'replay', 'progress_line', 'main']
 
 # %% ../nbs/30_runs.ipynb #0c9568e3
 HPO_DATASETS = ("imdb", "mnist", "wine_quality", "ag_news")
@@ -41,6 +41,7 @@ PROFILES: dict[str, dict] = {
         threads=1,   # tiny models: a second thread only waits (and on a busy machine, spins)
         hpo=dict(datasets=("wine_quality",), methods=("random", "bnn"), seeds=(0,), n_trials=6),
         table=dict(datasets=("wine_quality",), n_design=10, design="sobol", seed=0),
+        tables=dict(datasets=("wine_quality",), n_design=6, design="sobol", seed=0, train_seeds=(0, 1), data={}, fit={}),
         replay=dict(datasets=("wine_quality",), methods=("random", "tpe"), n_seeds=20, n_trials=6),
         lr=dict(datasets=("imdb",), controllers=("fixed", "uncertainty_relative"), seeds=(0,)),
         data=_every(_TINY, _ALL) | {"imdb": _TINY | dict(max_len=32), "ag_news": _TINY | dict(max_len=32)},
@@ -55,6 +56,12 @@ PROFILES: dict[str, dict] = {
         threads=2,
         hpo=dict(datasets=HPO_DATASETS, methods=HPO_METHODS, seeds=(0,), n_trials=10),
         table=dict(datasets=HPO_DATASETS, n_design=48, design="sobol", seed=0),
+        # make tables (bnnstudy.tables): the committed design tables, sized from the measured epoch costs (33_tables)
+        tables=dict(datasets=HPO_DATASETS, n_design=200, design="sobol", seed=0, train_seeds=(0, 1, 2),
+                    data=dict(imdb=dict(n_train=10000, n_val=2000, n_test=2000, max_len=128),
+                              ag_news=dict(n_train=5600, n_val=1000, n_test=1000, max_len=64),
+                              mnist=dict(n_train=10000, n_val=2000, n_test=2000), wine_quality=dict()),
+                    fit=dict(imdb=dict(epochs=4), ag_news=dict(epochs=8), mnist=dict(epochs=4), wine_quality=dict(epochs=30))),
         replay=dict(datasets=HPO_DATASETS, methods=HPO_METHODS, n_seeds=20, n_trials=15),
         lr=dict(datasets=LR_DATASETS, controllers=LR_CONTROLLERS, seeds=(0, 1, 2)),
         data=dict(imdb=dict(n_train=2000, n_val=500, n_test=2000, max_len=64),
@@ -74,6 +81,7 @@ PROFILES: dict[str, dict] = {
         threads=0,   # torch's default
         hpo=dict(datasets=HPO_DATASETS, methods=HPO_METHODS, seeds=(0, 1, 2), n_trials=50),
         table=dict(datasets=HPO_DATASETS, n_design=256, design="sobol", seed=0),
+        tables=dict(datasets=HPO_DATASETS, n_design=256, design="sobol", seed=0, train_seeds=(0, 1, 2), data={}, fit={}),
         replay=dict(datasets=HPO_DATASETS, methods=HPO_METHODS, n_seeds=20, n_trials=50),
         lr=dict(datasets=LR_DATASETS, controllers=LR_CONTROLLERS, seeds=(0, 1, 2, 3, 4)),
         data=dict(imdb=dict(max_len=256), ag_news=dict(max_len=64), mnist=dict(), wine_quality=dict(), cifar10=dict()),
@@ -111,6 +119,32 @@ def lr_settings(profile: str | dict, dataset: str) -> dict:
     p = get_profile(profile) if isinstance(profile, str) else profile
     if dataset not in p["lr_data"]: raise ValueError(f"the learning-rate study has no settings for {dataset!r}; it has {sorted(p['lr_data'])}")
     return dict(data=dict(p["lr_data"][dataset]), fit=dict(p["lr_fit"][dataset]))
+
+# %% ../nbs/30_runs.ipynb #d35a1b02
+DESIGN_DIR = "reports/tables/design"   # the committed design tables (make tables), relative to the project root
+
+def design_settings(profile: str | dict, dataset: str) -> dict:
+    "What `dataset`'s design table under `profile` is built with: data, fit, design, n_design, seed, train_seeds."
+    p = get_profile(profile) if isinstance(profile, str) else profile
+    t, live = p["tables"], hpo_settings(p, dataset)
+    return dict(data=dict(t["data"].get(dataset, live["data"])), fit=dict(t["fit"].get(dataset, live["fit"])),
+                design=t["design"], n_design=int(t["n_design"]), seed=int(t["seed"]), train_seeds=[int(s) for s in t["train_seeds"]])
+
+def design_dir(folder=None) -> Path:
+    "The folder of the design tables: `folder`, else `$BNNSTUDY_DESIGN_DIR`, else `DESIGN_DIR` of the project this package lives in."
+    import os
+    if folder not in (None, ""): return Path(folder)
+    if os.environ.get("BNNSTUDY_DESIGN_DIR"): return Path(os.environ["BNNSTUDY_DESIGN_DIR"])
+    return Path(__file__).resolve().parent.parent/DESIGN_DIR
+
+def design_table(dataset: str, profile: str | dict, folder=None) -> Path | None:
+    "The design table of `dataset` in `folder` (`design_dir`) when it was built with `profile`'s `design_settings`; else None."
+    import pyarrow.parquet as pq
+    path = design_dir(folder)/f"{dataset}.parquet"
+    if not path.is_file(): return None
+    meta = json.loads((pq.read_schema(path).metadata or {}).get(b"bnnstudy", b"{}"))
+    same = json.loads(json.dumps(meta.get("settings"))) == json.loads(json.dumps(design_settings(profile, dataset)))
+    return path if same and meta.get("dataset") == dataset else None
 
 # %% ../nbs/30_runs.ipynb #22451bca
 SECONDS_PER_EXAMPLE = {   # (dataset, model) -> s per training example per epoch; text models at 256 tokens
