@@ -406,7 +406,8 @@ class UncertaintyLR(RuleController):
         self.seed, self.model, self.probe, self.reference, self.estimate_time = seed, None, None, None, math.nan
         # fresh_probe: inside fit, a new probe (and reference) batch at every decision, from this generator alone
         self.fresh_probe, self.pool, self.device, self.last = bool(fresh_probe), None, None, {}
-        self.probe_rng = np.random.default_rng([seed, 2])
+        # two streams: the probe sequence is the same whether or not an estimator also needs reference batches
+        self.probe_rng, self.reference_rng = np.random.default_rng([seed, 2]), np.random.default_rng([seed, 3])
         super().__init__(optimizer, down, up, min_lr, max_lr, every, unit)
 
     def _needs_reference(self) -> bool:
@@ -420,12 +421,12 @@ class UncertaintyLR(RuleController):
         return self
 
     def _draw(self):
-        "A new probe batch (and labelled reference batch) from the pools, drawn with `probe_rng` only."
+        "A new probe batch (and labelled reference batch) from the pools, drawn with `probe_rng` (and `reference_rng`) only."
         vx, tx, ty = self.pool
         idx = np.sort(self.probe_rng.choice(len(vx), min(self.probe_size, len(vx)), replace=False))
         self.probe = vx[torch.as_tensor(idx, device=vx.device)].to(self.device)
         if tx is not None:
-            ridx = torch.as_tensor(np.sort(self.probe_rng.choice(len(tx), min(self.reference_size, len(tx)), replace=False)), device=tx.device)
+            ridx = torch.as_tensor(np.sort(self.reference_rng.choice(len(tx), min(self.reference_size, len(tx)), replace=False)), device=tx.device)
             self.reference = (tx[ridx].to(self.device), ty[ridx].to(self.device))
 
     def measure(self) -> float:
@@ -481,12 +482,14 @@ class UncertaintyLR(RuleController):
     def state_dict(self):
         return super().state_dict() | dict(threshold=self.threshold.state_dict(), estimator=self.estimator.state_dict(),
                                            monitors={k: m.state_dict() for k, m in self.monitors.items()},
-                                           probe_rng=self.probe_rng.bit_generator.state)
+                                           probe_rng=self.probe_rng.bit_generator.state,
+                                           reference_rng=self.reference_rng.bit_generator.state)
     def load_state_dict(self, sd):
         super().load_state_dict(sd)
         self.threshold.load_state_dict(sd["threshold"]); self.estimator.load_state_dict(sd["estimator"])
         for k, m in self.monitors.items(): m.load_state_dict(sd["monitors"][k])
         if "probe_rng" in sd: self.probe_rng.bit_generator.state = sd["probe_rng"]
+        if "reference_rng" in sd: self.reference_rng.bit_generator.state = sd["reference_rng"]
 
     def __repr__(self):
         return (f"UncertaintyLR({self.estimator!r}, threshold={self.threshold!r}, down={self.down}, up={self.up}, "

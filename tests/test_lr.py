@@ -176,7 +176,7 @@ def test_wrong_kinds_raise_type_errors():
     with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer"): UncertaintyLR("adam")
     with pytest.raises(ValueError, match="which must be one of"): MCDropout(which="std")
     with pytest.raises(ValueError, match="statistic must be"): RelativeThreshold(statistic="mean")
-    with pytest.raises(ValueError, match="unknown controller"): make_controller("warmup")
+    with pytest.raises(ValueError, match="unknown controller"): make_controller("adaptive")
     with pytest.raises(TypeError, match="needs .trunk and .head"): MCDropout()(nn.Linear(4, 2), torch.zeros(2, 4))
 
 
@@ -309,3 +309,162 @@ def test_uncertainty_controllers_refuse_a_regression_task_in_one_line(name):
     assert "\n" not in str(e.value)
     with pytest.raises(ValueError, match="need a classifier"):
         UncertaintyLR(torch.optim.SGD(_Regressor().parameters(), lr=0.1)).bind(_Regressor(), x[:8]).measure()
+
+
+# ---- issue 11: decisions that act, fresh probes, the study's arms and what a run reports ----------------------
+
+from bnnstudy.lr import (WarmupLR, WatchLR, arm_controller, decision_rates, lr_study_run, mc_predictive, quantile_threshold,
+                         signal_column, FixedThreshold, CosineLR)
+import numpy as np
+
+
+def test_fresh_probes_differ_per_decision_and_repeat_across_controllers_with_the_same_seed():
+    seen = {}
+    class Spy(MCDropout):
+        def estimate(self, model, x, reference=None):
+            seen.setdefault(self.tag_run, []).append(x.clone())
+            return super().estimate(model, x, reference)
+    def run(tag, threshold, fresh=True, monitors=None):
+        est = Spy(T=4, seed=0); est.tag_run = tag
+        ctl = UncertaintyLR(estimator=est, threshold=threshold, probe_size=16, every=2, unit="step", seed=5, fresh_probe=fresh,
+                            monitors=monitors)
+        fit(tiny_model(), toy_data(), epochs=2, lr=1e-2, batch_size=32, callbacks=[ctl], progress=False, seed=0)
+    run("a", "median"); run("b", 0.0); run("fixed_probe", "median", fresh=False)
+    run("with_vi", "median", monitors={"vi": VariationalHead(T=3, steps=1)})   # draws reference batches too
+    assert len(seen["a"]) == 5 and not torch.equal(seen["a"][0], seen["a"][1])      # a new batch at each decision
+    for other in ("b", "with_vi"):                                                  # same seed: the same sequence
+        assert len(seen[other]) == 5 and all(torch.equal(p, q) for p, q in zip(seen["a"], seen[other]))
+    assert all(torch.equal(seen["fixed_probe"][0], p) for p in seen["fixed_probe"])   # the old behaviour on request
+
+
+def test_fresh_probe_generator_is_in_the_state_dict():
+    ctl = UncertaintyLR(sgd(), seed=3)
+    ctl.probe_rng.random(7); ctl.reference_rng.random(2)
+    sd = copy.deepcopy(ctl.state_dict())
+    expected = ctl.probe_rng.random(3), ctl.reference_rng.random(3)
+    other = UncertaintyLR(sgd(), seed=3); other.load_state_dict(sd)
+    assert np.array_equal(other.probe_rng.random(3), expected[0]) and np.array_equal(other.reference_rng.random(3), expected[1])
+
+
+def test_warmup_is_the_uncertainty_rule_without_the_uncertainty():
+    warm, unc = WarmupLR(sgd(lr=0.01)), UncertaintyLR(sgd(lr=0.01), threshold=1.0)
+    for _ in range(30): warm.step(); unc.step(0.1)   # always below the threshold: always "up"
+    assert warm.history.lr.tolist() == unc.history.lr.tolist()
+    assert warm.get_last_lr()[0] == pytest.approx(0.1) and set(warm.history.decision) == {"up"}   # clipped at 10x the start
+
+
+def test_watch_records_every_signal_and_leaves_training_bit_identical():
+    plain = fit(tiny_model(), toy_data(), epochs=3, lr=1e-2, batch_size=32, progress=False, seed=2, callbacks=[FixedLR()])
+    watch = make_controller("watch", every=2, unit="step", probe_size=16, reference_size=32)
+    assert isinstance(watch, WatchLR)
+    res = fit(tiny_model(), toy_data(), epochs=3, lr=1e-2, batch_size=32, progress=False, seed=2, callbacks=[watch])
+    assert res.history.train_loss.tolist() == plain.history.train_loss.tolist()
+    h = watch.history
+    assert set(h.decision) == {"hold"} and len(h) == 7   # 15 steps / 2
+    for col in ("mc_entropy", "mc_mutual_info", "mc_variance", "vi_entropy", "vi_mutual_info"):
+        assert h[col].notna().all(), col
+    assert (h.mc_mutual_info <= h.mc_entropy + 1e-12).all() and (h.uncertainty == h.mc_entropy).all()
+
+
+def test_monitors_must_be_estimators():
+    with pytest.raises(TypeError, match="monitors must map names to Estimators"): UncertaintyLR(sgd(), monitors={"x": 1})
+
+
+def test_quantile_threshold_and_signal_columns():
+    vals = [0.5, None, 0.1, float("nan"), 0.3]
+    assert quantile_threshold(vals, 0.5) == pytest.approx(0.3)
+    assert quantile_threshold(vals, 0.0) == pytest.approx(0.1) and quantile_threshold(vals, 1.0) == pytest.approx(0.5)
+    assert [signal_column(s) for s in ("entropy", "mutual_info", "vi")] == ["mc_entropy", "mc_mutual_info", "vi_entropy"]
+    with pytest.raises(ValueError, match="q must be a quantile"): quantile_threshold(vals, 1.5)
+
+
+@pytest.mark.parametrize("signal,col,q", [("entropy", "mc_entropy", .25), ("mutual_info", "mc_mutual_info", .75), ("vi", "vi_entropy", .5)])
+def test_quantile_arm_reads_its_own_signal_from_the_calibration(signal, col, q):
+    calib = pd.DataFrame({c: np.linspace(0, 1, 11) * (i + 1) for i, c in enumerate(["mc_entropy", "mc_mutual_info", "vi_entropy"])})
+    ctl = arm_controller(dict(controller="uncertainty", signal=signal, quantile=q, lr=1e-3), seed=4, calibration=calib, every=7)
+    assert isinstance(ctl.threshold, FixedThreshold)
+    assert ctl.threshold.value() == pytest.approx(np.quantile(calib[col], q))
+    assert (ctl.unit, ctl.every, ctl.seed, ctl.estimator.seed) == ("step", 7, 4, 4)
+    assert type(ctl.estimator) is (VariationalHead if signal == "vi" else MCDropout)
+
+
+def test_relative_arm_compares_with_the_previous_decision():
+    ctl = arm_controller(dict(controller="uncertainty", signal="entropy", relative=1.0))
+    ctl._bind(sgd())
+    assert [ctl.step(u) for u in [0.5, 0.6, 0.4, 0.4, 0.7]] == ["hold", "down", "up", "hold", "down"]
+
+
+@pytest.mark.parametrize("arm,msg", [
+    (dict(controller="uncertainty", signal="entropy", quantile=.5, relative=1.), "not both"),
+    (dict(controller="uncertainty", signal="variance", relative=1.), "signal must be one of"),
+    (dict(controller="random_trigger", quantile=.5), "quantile"),
+    (dict(controller="adaptive"), "arm controller must be one of"),
+])
+def test_bad_arms_fail_clearly(arm, msg):
+    with pytest.raises((ValueError, TypeError), match=msg): arm_controller(arm, calibration=pd.DataFrame(dict(mc_entropy=[1.])))
+
+
+def test_cosine_arm_at_step_granularity_anneals_over_the_run():
+    ctl = arm_controller(dict(controller="cosine"), every=3, n_decisions=5)
+    assert isinstance(ctl, CosineLR) and ctl.T_max == 5 and ctl.unit == "step"
+
+
+def test_decision_rates_sum_to_one():
+    r = decision_rates(["down", "down", "up", "skip", "hold"])
+    assert r == dict(n=5, down=.4, up=.2, hold=.2, skip=.2)
+    assert sum(r[k] for k in ("down", "up", "hold", "skip")) == pytest.approx(1.0)
+    assert math.isnan(decision_rates([])["down"])
+
+
+def test_mc_predictive_is_the_mean_of_sampled_softmaxes_and_seeded():
+    model, x = tiny_model(), toy_xy()[0][:20]
+    p = mc_predictive(model, x, T=6, seed=1, batch_size=7)
+    assert p.shape == (20, 3) and np.allclose(p.sum(1), 1)
+    assert np.array_equal(p, mc_predictive(model, x, T=6, seed=1, batch_size=7))
+    assert not np.allclose(p, mc_predictive(model, x, T=6, seed=2, batch_size=7))
+    det = torch.softmax(model.eval()(x), -1).detach().numpy()
+    assert not np.allclose(p, det, atol=1e-3)   # dropout sampled: not the deterministic softmax
+    model.train()
+
+
+def _toy_with_test(n_out=3):
+    d = toy_data(n_out)
+    x, y = toy_xy(120, seed=9, n_out=n_out)
+    d.test = _Split(x, y)
+    return d
+
+
+def test_lr_study_run_reports_what_the_study_needs():
+    data = _toy_with_test()
+    kw = dict(fit_kw=dict(epochs=3, batch_size=32, model="ignored"), seed=1, every=2, T=4, probe_size=16, target=0.3)
+    calib = lr_study_run(tiny_model(), data, dict(controller="fixed", lr=1e-2), **kw)
+    arm = dict(controller="uncertainty", signal="mutual_info", quantile=.5, lr=1e-2)
+    run = lr_study_run(tiny_model(), data, arm, calibration=calib["controller_history"], **kw)
+    ch, rh = pd.DataFrame(calib["controller_history"]), pd.DataFrame(run["controller_history"])
+    assert len(ch) == len(rh) == 3 * 5 // 2
+    # the first decision: the same model, probe and masks as the calibration run measured
+    assert rh.uncertainty.iloc[0] == pytest.approx(ch.mc_mutual_info.iloc[0], abs=1e-12)
+    assert rh.threshold.iloc[0] == pytest.approx(ch.mc_mutual_info.median())
+    assert run["decision_rates"]["hold"] == 0 and run["decision_rates"]["n"] == 7
+    assert run["down_rate"] == run["decision_rates"]["down"] == pytest.approx((rh.decision == "down").mean())
+    for key in ("test", "test_mc"):
+        t = run[key]
+        assert {"accuracy", "precision_macro", "recall_macro", "f1_macro", "nll", "ece", "mce"} <= set(t)
+        assert 0 <= t["ece"] <= t["mce"] <= 1
+    assert run["test"] != run["test_mc"]
+    assert len(run["reliability"]) == len(run["reliability_mc"]) == 15
+    assert sum(b["count"] for b in run["reliability_mc"]) == 120
+    acc = [h["val_accuracy"] for h in run["history"]]
+    expected = next((i + 1 for i, a in enumerate(acc) if a >= 0.3), None)
+    assert run["epochs_to_threshold"] == expected and run["target"] == 0.3
+    assert run["lr"] == 1e-2 and run["history"][0]["lr"] == 1e-2
+    assert run["timings"]["estimate_seconds"] > 0
+
+
+def test_lr_study_run_on_a_single_logit_model():
+    data = _toy_with_test(n_out=1)
+    run = lr_study_run(tiny_model(n_out=1), data, dict(controller="uncertainty", signal="vi", relative=1.0, lr=1e-2),
+                       fit_kw=dict(epochs=2, batch_size=32), every="epoch", T=4, probe_size=16)
+    assert run["status"] == "completed" and run["decision_rates"]["n"] == 2
+    assert run["epochs_to_threshold"] is None and run["target"] is None
+    assert len(run["test_mc"]) == len(run["test"]) and 0 <= run["test_mc"]["ece"] <= 1

@@ -121,3 +121,53 @@ def test_reliability_diagram_draws_one_bar_per_filled_bin():
     assert "ECE 0.370" in ax.get_title()
     import matplotlib.pyplot as plt
     plt.close(ax.figure)
+
+
+# ---- issue 11: epochs to a plateau and paired verdicts -------------------------------------------------------
+
+def test_epochs_to_plateau_is_the_first_epoch_near_the_best():
+    curve = [.50, .60, .691, .70, .695, .68]
+    assert M.epochs_to_plateau(curve, tol=.01) == 3 and M.epochs_to_plateau(curve, tol=0) == 4
+    assert M.epochs_to_plateau(curve, tol=.5) == 1
+    assert M.epochs_to_plateau([3., 2., 1.05, 1., 1.2], tol=.1, mode="min") == 3
+    assert M.epochs_to_plateau(np.array([np.nan, .2, np.nan, .9])) == 4
+    with pytest.raises(ValueError, match="mode must be"): M.epochs_to_plateau([1.], mode="up")
+
+
+def test_paired_t_interval_matches_scipy():
+    from scipy import stats
+    rng = np.random.default_rng(11)
+    a, b = rng.normal(.8, .02, 7), rng.normal(.79, .02, 7)
+    v = M.paired_verdict(a, b, level=.9)
+    ci = stats.ttest_rel(a, b).confidence_interval(.9)
+    assert (v["low"], v["high"]) == pytest.approx((ci.low, ci.high))
+    assert v["mean_diff"] == pytest.approx(np.mean(a - b)) and v["n"] == 7
+
+
+def test_paired_verdict_reads_the_interval_and_is_antisymmetric():
+    a, b = [.9, .92, .91, .93, .9], [.8, .83, .8, .82, .81]
+    for method in ("t", "bootstrap"):
+        assert M.paired_verdict(a, b, method=method)["verdict"] == "better"
+        assert M.paired_verdict(b, a, method=method)["verdict"] == "worse"
+        assert M.paired_verdict(a, b, method=method, higher_is_better=False)["verdict"] == "worse"
+        assert M.paired_verdict(b, a, method=method, higher_is_better=False)["verdict"] == "better"
+    noisy = M.paired_verdict([.9, .7, .85, .72], [.8, .8, .8, .8])
+    assert noisy["low"] < 0 < noisy["high"] and noisy["verdict"] == "inconclusive"
+    assert M.paired_verdict([1., 1., 1.], [1., 1., 1.])["verdict"] == "inconclusive"   # no difference at all
+
+
+def test_paired_bootstrap_is_seeded_and_inside_the_data_range():
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(0, 1, 12), rng.normal(0, 1, 12)
+    one, two = (M.paired_verdict(a, b, method="bootstrap", n_boot=3000, seed=s) for s in (1, 1))
+    assert one == two
+    d = a - b
+    assert d.min() <= one["low"] <= one["mean_diff"] <= one["high"] <= d.max()
+    assert M.paired_verdict(a, b, method="bootstrap", n_boot=3000, seed=2)["low"] != one["low"]
+
+
+def test_paired_verdict_refuses_what_it_cannot_judge():
+    with pytest.raises(ValueError, match="samples"): M.paired_verdict([1., 2.], [1., 2., 3.])
+    with pytest.raises(ValueError, match="fill misses"): M.paired_verdict([1., None], [1., 2.])
+    with pytest.raises(ValueError, match="method must be"): M.paired_verdict([1., 2.], [0., 0.], method="wilcoxon")
+    with pytest.raises(ValueError, match="level must be"): M.paired_verdict([1., 2.], [0., 0.], level=95)
