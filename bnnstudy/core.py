@@ -4,21 +4,50 @@
 
 # %% ../nbs/00_core.ipynb #ed8af7db
 from __future__ import annotations
-import os, sys, json, random, platform, subprocess, tempfile, time, types, datetime as dt
+import os, sys, json, math, numbers, random, platform, subprocess, tempfile, time, types, datetime as dt
 from pathlib import Path
 from importlib import metadata
 import numpy as np
 
 # %% auto #0
-__all__ = ['seed_everything', 'torch_generator', 'set_deterministic', 'default_device', 'import_torchvision', 'atomic_write',
-           'atomic_write_json', 'cache_dir', 'Lines', 'progress', 'git_sha', 'package_versions', 'run_metadata']
+__all__ = ['check_int', 'check_real', 'seed_everything', 'torch_generator', 'set_deterministic', 'default_device',
+           'import_torchvision', 'atomic_write', 'atomic_write_json', 'cache_dir', 'Lines', 'progress', 'git_sha',
+           'package_versions', 'run_metadata']
+
+# %% ../nbs/00_core.ipynb #ca983c2f
+def check_int(value, name: str, minimum: int = 1, what: str | None = None) -> int:
+    "`value` as an `int` when it is an integer (not a bool) >= `minimum`, else a one-line `ValueError` saying what `name` must be."
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
+        what = what or {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return int(value)
+
+# %% ../nbs/00_core.ipynb #f91e5ad0
+def _real_rule(low, high, open_low, open_high, finite) -> str:
+    "The rule `check_real` applies, in words: 'a finite number > 0', 'a finite number in [0, 1)'."
+    base = "a finite number" if finite else "a number"
+    lo, hi = ("(" if open_low else "[") + f"{low:g}", f"{high:g}" + (")" if open_high else "]")
+    if low > -math.inf and high < math.inf: return f"{base} in {lo}, {hi}"
+    if low > -math.inf: return f"{base} {'>' if open_low else '>='} {low:g}"
+    if high < math.inf: return f"{base} {'<' if open_high else '<='} {high:g}"
+    return base
+
+def check_real(value, name: str, low: float = -math.inf, high: float = math.inf, *, open_low: bool = False,
+               open_high: bool = False, finite: bool = True, what: str | None = None) -> float:
+    "`value` as a `float` if it is a real number (not bool or NaN; finite unless `finite=False`) in [`low`, `high`] (`open_*`: end out), else a `ValueError`."
+    ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real)
+    if ok:
+        try: x = float(value)
+        except OverflowError: x = math.inf if value > 0 else -math.inf   # an int beyond float's range
+        ok = (not math.isnan(x) and (math.isfinite(x) or not finite) and (x > low if open_low else x >= low)
+              and (x < high if open_high else x <= high))
+    if not ok: raise ValueError(f"{name} must be {what or _real_rule(low, high, open_low, open_high, finite)}, got {value!r}")
+    return x
 
 # %% ../nbs/00_core.ipynb #afec3225
 def seed_everything(seed: int) -> np.random.Generator:
     "Seed Python, NumPy and torch from `seed`; return a fresh `numpy.random.Generator` for explicit use."
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    seed = check_int(seed, "seed", 0)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     if "torch" in sys.modules or _torch_available():

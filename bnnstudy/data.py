@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import torch
 import torch.nn.functional as F
-from .core import atomic_write, cache_dir
+from .core import atomic_write, cache_dir, check_int
 
 # %% auto #0
 __all__ = ['DATASETS', 'DatasetInfo', 'registry_path', 'load_plugins', 'Split', 'Data', 'tokenize', 'RandomCropFlip',
@@ -561,11 +561,6 @@ def _prepared_source(info, data_dir, cache) -> tuple[dict, str, list[str]]:
     return prep, info.hub_id, notes
 
 # %% ../nbs/01_data.ipynb #9efb50e8
-def _check_int(value, name, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
 def _assemble(info, prep, parts, settings) -> dict:
     "Tensors of the three splits plus the fitted statistics, from prepared arrays and chosen rows."
     rows = {k: torch.from_numpy(np.asarray(r, dtype=np.int64)) for k, (_, r) in parts.items()}
@@ -605,10 +600,10 @@ def load_data(name: str, *, seed: int = 0, n_train=None, n_val=0.1, n_test=None,
               vocab_size: int = 20_000, augment: bool = True, data_dir=None, cache: bool = True) -> Data:
     "Load dataset `name` as tensors with seeded train/val/test splits (see the notebook for every option)."
     info = _info(name)
-    seed = _check_int(seed, "seed", 0)
+    seed = check_int(seed, "seed", 0)
     settings = dict(seed=seed, n_train=n_train, n_val=n_val, n_test=n_test, augment=bool(augment))
     if info.modality == "text":
-        settings |= dict(max_len=_check_int(max_len, "max_len", 1), vocab_size=_check_int(vocab_size, "vocab_size", 3))
+        settings |= dict(max_len=check_int(max_len, "max_len"), vocab_size=check_int(vocab_size, "vocab_size", 3))
     for k in ("n_train", "n_val", "n_test"): _size(settings[k], 0, k)     # type and range errors before any loading
     entry = _registry().get(name) if name not in DATASETS else None
     data_dir = data_dir if data_dir is not None else (os.environ.get("BNNSTUDY_DATA_DIR") or None)

@@ -8,6 +8,7 @@ import inspect, numbers
 from contextlib import contextmanager, nullcontext
 import torch
 from torch import nn
+from .core import check_int, check_real
 from .data import load_plugins
 
 # %% auto #0
@@ -30,21 +31,14 @@ def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 # %% ../nbs/02_models.ipynb #e61d3a55
-def _positive_int(name, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
 def _dropout_rate(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(f"dropout must be a probability in [0, 1), got {value!r}")
-    return float(value)
+    return check_real(value, "dropout", 0, 1, open_high=True, what="a probability in [0, 1)")
 
 def _image_size(img_size) -> tuple[int, int]:
     "An image size `int` or `(H, W)` as `(H, W)`; both must survive two 2x2 poolings."
     hw = (img_size, img_size) if isinstance(img_size, numbers.Integral) else tuple(img_size)
     if len(hw) != 2: raise ValueError(f"img_size must be an int or (height, width), got {img_size!r}")
-    h, w = (_positive_int("img_size", s) for s in hw)
+    h, w = (check_int(s, "img_size") for s in hw)
     if min(h, w) < 4: raise ValueError(f"img_size must be at least 4 pixels (two 2x2 poolings), got {img_size!r}")
     return h, w
 
@@ -115,7 +109,7 @@ class BiLSTMAttentionTrunk(nn.Module):
 class BiLSTMAttention(TrunkHead):
     "Embedding -> BiLSTM -> attention -> Dropout -> Dense: logits (N, n_classes) for IMDB and AG News."
     def __init__(self, vocab_size: int, n_classes: int, embed_dim: int = 128, units: int = 128, dropout: float = 0.3):
-        vocab_size, embed_dim, units = (_positive_int(k, v) for k, v in
+        vocab_size, embed_dim, units = (check_int(v, k) for k, v in
                                         dict(vocab_size=vocab_size, embed_dim=embed_dim, units=units).items())
         n_classes, dropout = _n_classes(n_classes), _dropout_rate(dropout)
         super().__init__(BiLSTMAttentionTrunk(vocab_size, embed_dim, units),
@@ -123,7 +117,7 @@ class BiLSTMAttention(TrunkHead):
                          vocab_size=vocab_size, n_classes=n_classes, embed_dim=embed_dim, units=units, dropout=dropout)
 
 def _n_classes(n) -> int:
-    n = _positive_int("n_classes", n)
+    n = check_int(n, "n_classes")
     if n < 2: raise ValueError(f"n_classes must be at least 2 for a softmax classifier, got {n}")
     return n
 
@@ -132,10 +126,10 @@ class ImageCNN(TrunkHead):
     "Conv -> ReLU -> MaxPool -> Conv(2x filters) -> ReLU -> MaxPool -> Flatten -> Dense -> ReLU | Dropout -> Dense: logits (N, n_classes)."
     def __init__(self, in_channels: int, n_classes: int, img_size, filters: int = 32, kernel_size: int = 3,
                  dropout: float = 0.3, dense: int = 128):
-        in_channels, filters, dense = (_positive_int(k, v) for k, v in
+        in_channels, filters, dense = (check_int(v, k) for k, v in
                                        dict(in_channels=in_channels, filters=filters, dense=dense).items())
         n_classes, dropout, (h, w) = _n_classes(n_classes), _dropout_rate(dropout), _image_size(img_size)
-        kernel_size = _positive_int("kernel_size", kernel_size)
+        kernel_size = check_int(kernel_size, "kernel_size")
         if kernel_size % 2 == 0: raise ValueError(f"kernel_size must be odd for 'same' padding (the study uses 3 or 5), got {kernel_size}")
         trunk = nn.Sequential(
             nn.Conv2d(in_channels, filters, kernel_size, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
@@ -152,7 +146,7 @@ class CifarCNN(TrunkHead):
                  in_channels: int = 3, img_size=32):
         # an int `filters` means (filters, 2*filters), so one integer hyperparameter can size both blocks
         f1, f2 = (filters, 2 * filters) if isinstance(filters, numbers.Integral) else tuple(filters)
-        f1, f2, dense, in_channels = (_positive_int(k, v) for k, v in
+        f1, f2, dense, in_channels = (check_int(v, k) for k, v in
                                       dict(filters=f1, filters_2=f2, dense=dense, in_channels=in_channels).items())
         n_classes, dropout, (h, w) = _n_classes(n_classes), _dropout_rate(dropout), _image_size(img_size)
         def block(c_in, c_out):   # no conv bias: BatchNorm's shift replaces it
@@ -168,19 +162,16 @@ class Destandardize(nn.Module):
     "Map standardised outputs (N, 1) to original units (N,): `out * target_std + target_mean`."
     def __init__(self, target_mean: float = 0., target_std: float = 1.):
         super().__init__()
-        if not (isinstance(target_std, numbers.Real) and target_std > 0 and target_std < float("inf")):
-            raise ValueError(f"target_std must be a positive finite number, got {target_std!r}")
-        if not (isinstance(target_mean, numbers.Real) and abs(target_mean) < float("inf")):
-            raise ValueError(f"target_mean must be a finite number, got {target_mean!r}")
-        self.register_buffer("target_mean", torch.tensor(float(target_mean)))
-        self.register_buffer("target_std", torch.tensor(float(target_std)))
+        target_std, target_mean = check_real(target_std, "target_std", 0, open_low=True), check_real(target_mean, "target_mean")
+        self.register_buffer("target_mean", torch.tensor(target_mean))
+        self.register_buffer("target_std", torch.tensor(target_std))
     def forward(self, x): return x.squeeze(-1) * self.target_std + self.target_mean
 
 class MLPRegressor(TrunkHead):
     "(Dense -> ReLU) x layers | Dropout -> Dense -> de-standardise: predictions (N,) in the target's units."
     def __init__(self, n_features: int, neurons: int = 128, layers: int = 2, dropout: float = 0.0,
                  target_mean: float = 0., target_std: float = 1.):
-        n_features, neurons, layers = (_positive_int(k, v) for k, v in
+        n_features, neurons, layers = (check_int(v, k) for k, v in
                                        dict(n_features=n_features, neurons=neurons, layers=layers).items())
         dropout, dims = _dropout_rate(dropout), [n_features] + [neurons] * layers
         trunk = nn.Sequential(*[m for d_in, d_out in zip(dims, dims[1:]) for m in (nn.Linear(d_in, d_out), nn.ReLU())])
@@ -192,7 +183,7 @@ class MLPRegressor(TrunkHead):
 class MLPClassifier(TrunkHead):
     "(Dense -> ReLU) x layers | Dropout -> Dense: class logits (N, n_classes); the model of a registered tabular classification dataset."
     def __init__(self, n_features: int, n_classes: int, neurons: int = 128, layers: int = 2, dropout: float = 0.0):
-        n_features, neurons, layers = (_positive_int(k, v) for k, v in
+        n_features, neurons, layers = (check_int(v, k) for k, v in
                                        dict(n_features=n_features, neurons=neurons, layers=layers).items())
         n_classes, dropout, dims = _n_classes(n_classes), _dropout_rate(dropout), [n_features] + [neurons] * layers
         trunk = nn.Sequential(*[m for d_in, d_out in zip(dims, dims[1:]) for m in (nn.Linear(d_in, d_out), nn.ReLU())])
@@ -210,7 +201,7 @@ class LSTMTrunk(nn.Module):
 class LSTMClassifier(TrunkHead):
     "Embedding -> LSTM | Dropout -> Dense: ONE logit (N, 1) for binary text (sigmoid in the loss); the LR study's IMDB model."
     def __init__(self, vocab_size: int, embed_dim: int = 128, units: int = 128, dropout: float = 0.5):
-        vocab_size, embed_dim, units = (_positive_int(k, v) for k, v in
+        vocab_size, embed_dim, units = (check_int(v, k) for k, v in
                                         dict(vocab_size=vocab_size, embed_dim=embed_dim, units=units).items())
         dropout = _dropout_rate(dropout)
         super().__init__(LSTMTrunk(vocab_size, embed_dim, units), nn.Sequential(nn.Dropout(dropout), nn.Linear(units, 1)),
@@ -323,7 +314,7 @@ def mc_dropout(model: TrunkHead):
 @torch.no_grad()
 def mc_samples(model: TrunkHead, x, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
     "`n` MC-dropout outputs of `model` on `x`, stacked (n, *output shape); the trunk runs once."
-    n = _positive_int("n", n)
+    n = check_int(n, "n")
     # with a generator, draw the masks from a private copy of the global RNG, seeded from it
     private = generator is not None
     rng = torch.random.fork_rng(devices=[] if x.device.type == "cpu" else [x.device]) if private else nullcontext()

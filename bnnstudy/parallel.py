@@ -4,10 +4,10 @@
 
 # %% ../nbs/16_parallel.ipynb #90208c9c
 from __future__ import annotations
-import contextlib, logging, numbers, os, time, uuid, warnings
-from .core import progress as progress_bar
-from .optimizers import Optimizer, _count
-from .runner import _evaluate
+import contextlib, logging, os, time, uuid, warnings
+from .core import check_int, progress as progress_bar
+from .optimizers import Optimizer
+from .runner import _evaluate, _check_timeout
 
 # %% auto #0
 __all__ = ['ONE_THREAD_ENV', 'local_cluster', 'optimize_parallel']
@@ -33,7 +33,7 @@ def _temporary_security(distributed):
 
 def local_cluster(n_workers: int, security=False, **kw):
     "A quiet Dask `LocalCluster` of `n_workers` one-thread worker processes on this machine (close it when done); `security=True`: TLS."
-    n_workers = _count(n_workers, "n_workers")
+    n_workers = check_int(n_workers, "n_workers")
     distributed = _import_distributed()
     import dask
     if security is True: security = _temporary_security(distributed)
@@ -129,10 +129,8 @@ def optimize_parallel(opt: Optimizer, objective, n_trials: int, *, n_workers: in
     "Run `n_trials` more trials of `objective(params) -> float` for `opt` on Dask workers, `n_workers` at a time (`security=True`: TLS); returns `opt`."
     if not isinstance(opt, Optimizer): raise TypeError(f"opt must be a bnnstudy.hpo optimizer (make_optimizer), got {type(opt).__name__}")
     if not callable(objective): raise TypeError(f"objective must be a callable params -> float, got {type(objective).__name__}")
-    n_trials = _count(n_trials, "n_trials")
-    if n_workers is not None: n_workers = _count(n_workers, "n_workers")
-    if timeout is not None and (not isinstance(timeout, numbers.Real) or not timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    n_trials, timeout = check_int(n_trials, "n_trials"), _check_timeout(timeout)
+    if n_workers is not None: n_workers = check_int(n_workers, "n_workers")
     if client is not None and scheduler_address is not None: raise ValueError("pass either client or scheduler_address, not both")
     distributed = _import_distributed()
     if not (isinstance(security, bool) or isinstance(security, distributed.security.Security)):

@@ -4,12 +4,12 @@
 
 # %% ../nbs/15_runner.ipynb #250e2c1e
 from __future__ import annotations
-import logging, numbers, time, warnings
+import logging, time, warnings
 from concurrent.futures import Executor
 from typing import NamedTuple
-from .core import progress as progress_bar
+from .core import check_int, check_real, progress as progress_bar
 from .store import Trial
-from .optimizers import Optimizer, _check_value, _count
+from .optimizers import Optimizer, _check_value
 
 # %% auto #0
 __all__ = ['FIRST_FAILURES', 'Outcome', 'run_trials']
@@ -63,9 +63,8 @@ def _attempt_batch(objective, trials: list[Trial], executor: Executor | None) ->
 
 def _check_timeout(timeout):
     "`timeout` if it is None or a positive number of seconds (the rule `optimize_parallel` applies too)."
-    if timeout is not None and (not isinstance(timeout, numbers.Real) or not timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
-    return timeout
+    if timeout is None: return None
+    return check_real(timeout, "timeout", 0, open_low=True, finite=False, what="a positive number of seconds or None")
 
 def _check_catch(catch) -> tuple:
     "`catch` as a tuple of exception classes."
@@ -80,7 +79,7 @@ def run_trials(opt: Optimizer, objective, n_trials: int, *, timeout: float | Non
 
     An exception from the objective fails its trial and is raised, unless it is one of `catch`; see above for the
     study that fails from its first trials."""
-    n_trials, batch_size = _count(n_trials, "n_trials"), _count(batch_size, "batch_size")
+    n_trials, batch_size = check_int(n_trials, "n_trials"), check_int(batch_size, "batch_size")
     timeout, catch = _check_timeout(timeout), _check_catch(catch)
     t0, done, first, failing = time.monotonic(), 0, None, True   # first exception of this call; all trials failed so far
     with progress_bar(total=n_trials, desc=opt.method, disable=not progress) as bar:   # plain lines in logs and CI

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math, itertools, numbers
 import numpy as np
 from scipy.stats import qmc
+from .core import check_int
 
 # %% auto #0
 __all__ = ['Param', 'Float', 'Int', 'Choice', 'Ordinal', 'SearchSpace']
@@ -276,13 +277,10 @@ def _unit_to_native(self: SearchSpace, U: np.ndarray) -> np.ndarray:
     return np.stack([p.unit_to_native(U[:, j]) for j, p in enumerate(self.params.values())], axis=1).astype(float)
 SearchSpace.unit_to_native = _unit_to_native
 
-def _check_n(n):
-    if not isinstance(n, (int, np.integer)) or n < 0: raise ValueError(f"n must be a non-negative integer, got {n!r}")
-    return int(n)
 
 def _sample(self: SearchSpace, n: int, rng: np.random.Generator) -> list[dict]:
     "`n` independent uniform configurations (log-uniform for `log=True`)."
-    return self.from_native(self.unit_to_native(rng.random((_check_n(n), len(self)))))
+    return self.from_native(self.unit_to_native(rng.random((check_int(n, "n", 0), len(self)))))
 SearchSpace.sample = _sample
 
 def _sobol_unit(self: SearchSpace, n, rng):
@@ -291,7 +289,7 @@ def _sobol_unit(self: SearchSpace, n, rng):
 
 def _sobol_native(self: SearchSpace, n: int, rng: np.random.Generator) -> np.ndarray:
     "Native rows of `sobol(n, rng)`."
-    return self.unit_to_native(_sobol_unit(self, _check_n(n), rng))
+    return self.unit_to_native(_sobol_unit(self, check_int(n, "n", 0), rng))
 SearchSpace.sobol_native = _sobol_native
 
 def _sobol(self: SearchSpace, n: int, rng: np.random.Generator) -> list[dict]:
@@ -301,7 +299,7 @@ SearchSpace.sobol = _sobol
 
 def _lhs(self: SearchSpace, n: int, rng: np.random.Generator) -> list[dict]:
     "`n` configurations from a Latin hypercube seeded by `rng`: every parameter's range cut in `n` strata, one point each."
-    n = _check_n(n)
+    n = check_int(n, "n", 0)
     U = qmc.LatinHypercube(len(self), rng=rng).random(n) if n else np.zeros((0, len(self)))
     return self.from_native(self.unit_to_native(U))
 SearchSpace.latin_hypercube = _lhs
@@ -323,7 +321,7 @@ def _levels(p: Param, k: int) -> np.ndarray:
 
 def _grid(self: SearchSpace, budget: int) -> list[dict]:
     "An even grid of at most `budget` configurations (the whole space when it is finite and fits)."
-    budget = _check_n(budget)
+    budget = check_int(budget, "budget", 0)
     if budget < 1: raise ValueError("grid needs a budget of at least 1 point")
     return self.from_native(self.grid_native(budget))
 SearchSpace.grid = _grid
@@ -380,5 +378,5 @@ SearchSpace.neighbors_native = _neighbors_native
 
 def _neighbors(self: SearchSpace, params: dict, rng: np.random.Generator, n: int = 1, scale: float = 0.1) -> list[dict]:
     "`n` random local moves from `params` (each differs in at least one parameter when any can change)."
-    return self.from_native(self.neighbors_native(self.to_native(params)[0], rng, _check_n(n), scale))
+    return self.from_native(self.neighbors_native(self.to_native(params)[0], rng, check_int(n, "n", 0), scale))
 SearchSpace.neighbors = _neighbors

@@ -8,7 +8,8 @@ from concurrent.futures import Executor
 import pandas as pd
 from .space import SearchSpace
 from .store import TrialStore, check_format, storage_path
-from .optimizers import Optimizer, make_optimizer, space_from_json, _count, _best, _history
+from .core import check_int
+from .optimizers import Optimizer, make_optimizer, space_from_json, _best, _history
 from .runner import run_trials, _check_timeout, _check_catch
 
 # %% auto #0
@@ -25,7 +26,7 @@ def minimize(objective, space: SearchSpace, method: str = "bnn", n_trials: int =
     or on Dask: `n_workers` local worker processes, or the cluster at `scheduler_address`
     (`bnnstudy.parallel.optimize_parallel`, which asks a new trial whenever a worker is free).
     An exception from `objective` fails its trial and is raised, unless it is one of `catch` (see above)."""
-    n_trials, batch_size = _count(n_trials, "n_trials"), _count(batch_size, "batch_size")
+    n_trials, batch_size = check_int(n_trials, "n_trials"), check_int(batch_size, "batch_size")
     timeout, catch = _check_timeout(timeout), _check_catch(catch)   # before a store is created
     dask = n_workers is not None or scheduler_address is not None
     if dask and executor is not None:

@@ -6,11 +6,10 @@
 from __future__ import annotations
 import math, time
 from dataclasses import dataclass, field
-import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from .core import seed_everything, torch_generator, default_device, progress as progress_bar
+from .core import seed_everything, torch_generator, default_device, check_int, check_real, progress as progress_bar
 from . import metrics
 
 # %% auto #0
@@ -42,7 +41,7 @@ def _outputs(model, x, batch_size: int, device) -> torch.Tensor:
 
 def predict(model, x, *, batch_size=1024, device=None) -> torch.Tensor:
     "Raw outputs of `model` on `x` (eval mode, no gradients, in batches of `batch_size`), on the CPU."
-    if batch_size < 1: raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = check_int(batch_size, "batch_size")
     if device is not None: model.to(default_device(device))
     return _outputs(model, torch.as_tensor(x), batch_size, _model_device(model)).cpu()
 
@@ -174,11 +173,8 @@ def _batches(n: int, batch_size: int, gen: torch.Generator, device):
 
 # %% ../nbs/04_train.ipynb #8f5b1b7f
 def _check_fit_args(data, epochs, batch_size, patience, eval_batch_size):
-    for name, v in dict(epochs=epochs, batch_size=batch_size, eval_batch_size=eval_batch_size).items():
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    if patience is not None and (not isinstance(patience, (int, np.integer)) or patience < 0):
-        raise ValueError(f"patience must be None or a non-negative integer, got {patience!r}")
+    for name, v in dict(epochs=epochs, batch_size=batch_size, eval_batch_size=eval_batch_size).items(): check_int(v, name)
+    if patience is not None: check_int(patience, "patience", 0, what="None or a non-negative integer")
     if len(data.train) == 0: raise ValueError("data.train is empty: load the data with a positive n_train")
 
 # %% ../nbs/04_train.ipynb #1d9e134c
@@ -228,8 +224,8 @@ def fit(model, data, *, epochs=10, lr=1e-3, batch_size=64, optimizer="adam", wei
         progress=True, augment=True, eval_batch_size=1024, restore_best=True, diverge_factor=1e3) -> FitResult:
     "Train `model` on `data.train`, validating on `data.val` each epoch; never raises for a diverging model."
     _check_fit_args(data, epochs, batch_size, patience, eval_batch_size)
-    if diverge_factor is not None and not (isinstance(diverge_factor, (int, float)) and diverge_factor > 1):
-        raise ValueError(f"diverge_factor must be a number above 1 (or None), got {diverge_factor!r}")
+    if diverge_factor is not None:
+        check_real(diverge_factor, "diverge_factor", 1, open_low=True, finite=False, what="a number above 1 (or None)")
     start = time.perf_counter()
     rng = seed_everything(seed)      # dropout draws from torch's global generator, so seed that too
     device = default_device(device)

@@ -124,7 +124,7 @@ def test_bad_wine_colour_names_file(tmp_path):
     (dict(n_val=1.0), ValueError, r"\[0, 1\)"),
     (dict(n_test=-3), ValueError, "n_test must be >= 0"),
     (dict(n_test=1.5), ValueError, r"n_test=1.5 is a fraction and must be in \[0, 1\]"),
-    (dict(seed=-1), ValueError, "seed must be an integer >= 0"),
+    (dict(seed=-1), ValueError, "seed must be a non-negative integer"),
     (dict(n_train=0), ValueError, "leaves no training rows"),
 ])
 def test_bad_sizes(tmp_path, kw, err, msg):
@@ -136,7 +136,7 @@ def test_bad_text_settings(tmp_path):
     write(tmp_path/"imdb"/"test.parquet", text_table(10, n_classes=2))
     with pytest.raises(ValueError, match="vocab_size must be an integer >= 3"):
         load_data("imdb", data_dir=tmp_path, vocab_size=2)
-    with pytest.raises(ValueError, match="max_len must be an integer >= 1"):
+    with pytest.raises(ValueError, match="max_len must be a positive integer"):
         load_data("imdb", data_dir=tmp_path, max_len=0)
 
 # --- splits ----------------------------------------------------------------------------------------------
