@@ -140,10 +140,11 @@ def design_dir(folder=None) -> Path:
 def design_table(dataset: str, profile: str | dict, folder=None) -> Path | None:
     "The design table of `dataset` in `folder` (`design_dir`) when it was built with `profile`'s `design_settings`; else None."
     import pyarrow.parquet as pq
+    p = get_profile(profile) if isinstance(profile, str) else profile
     path = design_dir(folder)/f"{dataset}.parquet"
-    if not path.is_file(): return None
+    if "tables" not in p or not path.is_file(): return None   # a profile of its own making, without design tables
     meta = json.loads((pq.read_schema(path).metadata or {}).get(b"bnnstudy", b"{}"))
-    same = json.loads(json.dumps(meta.get("settings"))) == json.loads(json.dumps(design_settings(profile, dataset)))
+    same = json.loads(json.dumps(meta.get("settings"))) == json.loads(json.dumps(design_settings(p, dataset)))
     return path if same and meta.get("dataset") == dataset else None
 
 # %% ../nbs/30_runs.ipynb #22451bca

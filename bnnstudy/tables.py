@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from fastcore.script import call_parse
 from .core import atomic_write, atomic_write_json, git_sha, package_versions
-from .runs import get_profile, design_settings, design_dir, DESIGN_DIR, SECONDS_PER_EXAMPLE, _HPO_MODEL, _train_seconds
+from .runs import get_profile, design_settings, design_dir, SECONDS_PER_EXAMPLE, _HPO_MODEL, _train_seconds
 from .experiment import HPOObjective, DATA_SEED, design_configs, write_parquet, read_table_meta, use_threads
 from .optimizers import space_to_json
 from .train import evaluate
@@ -81,7 +81,6 @@ def done_rows(path, meta: dict, configs: list[dict]) -> list[dict]:
     differ = [k for k in _SAME if json.dumps(old.get(k), sort_keys=True) != json.dumps(meta.get(k), sort_keys=True)]
     if differ: raise ValueError(f"{path} was built with other {', '.join(differ)}; move it away (or pass fresh=True / --fresh) to build it afresh")
     rows = [{k: _plain(v) for k, v in r.items()} for r in pd.read_parquet(path).to_dict("records")]
-    names = list(meta["space"]) if isinstance(meta["space"], dict) else [p["name"] for p in meta["space"]]
     for i, r in enumerate(rows):
         if i >= len(configs) or r["row"] != i or any(r[k] != configs[i][k] for k in configs[i]):
             raise ValueError(f"{path}: row {i} is not configuration {i} of this design; move the file away to build it afresh")
