@@ -4,7 +4,7 @@
 
 # %% ../nbs/31_report.ipynb #f070fde0
 from __future__ import annotations
-import math
+import math, re
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -16,10 +16,10 @@ from .runs import best_so_far, runs_to_target, default_target
 __all__ = ['FIGURE_ALT', 'DETERMINISTIC', 'markdown_table', 'save_table', 'save_figure', 'figure_html', 'hpo_curves',
            'targets_table', 'runs_to_target_table', 'runs_to_target_summary', 'average_rank', 'rank_table',
            'plot_average_rank', 'plot_best_so_far', 'plot_runs_to_target', 'plot_time_split', 'hpo_summary',
-           'single_run', 'score_column', 'table_levels', 'design_tables', 'regret_curves', 'run_outcomes',
-           'wilson_interval', 'hit_table', 'regret_table', 'kaplan_meier', 'survival_table', 'plot_survival', 'holm',
-           'rank_summary', 'wilcoxon_vs', 'snap_table', 'plot_regret', 'lr_traces', 'lr_summary', 'plot_lr_traces',
-           'reliability_bins', 'plot_reliability']
+           'single_run', 'score_column', 'score_label', 'table_levels', 'design_tables', 'regret_curves',
+           'run_outcomes', 'wilson_interval', 'hit_table', 'regret_table', 'kaplan_meier', 'survival_table',
+           'plot_survival', 'holm', 'rank_summary', 'wilcoxon_vs', 'snap_table', 'plot_regret', 'lr_traces',
+           'lr_summary', 'plot_lr_traces', 'reliability_bins', 'plot_reliability']
 
 # %% ../nbs/31_report.ipynb #4270804d
 def _fmt(v) -> str:
@@ -258,6 +258,16 @@ def score_column(table: pd.DataFrame, value: str = "value") -> str:
     if value in table.columns: return value
     raise ValueError(f"the table has neither a 'mean' nor a {value!r} column; it has {list(table.columns)}")
 
+# %% ../nbs/31_report.ipynb #91c8bdb9
+def score_label(table: pd.DataFrame, value: str = "value") -> str:
+    "What the score column holds, for the report: `<column> (mean of k training seeds)` or `<column> (one training seed)`."
+    if "score_label" in table.attrs: return table.attrs["score_label"]
+    k = sum(bool(re.fullmatch(rf"{re.escape(value)}_seed\d+", str(c))) for c in table.columns)
+    col = score_column(table, value)
+    if k > 1: return f"{col} (mean of {k} training seeds)"
+    return f"{col} (mean over training seeds)" if col == "mean" else f"{col} (one training seed)"
+
+# %% ../nbs/31_report.ipynb #47bbd568
 def table_levels(table: pd.DataFrame, maximize: bool = True, value: str = "value", top_share: float = 0.01,
                  top_k: int = 5) -> dict:
     "A table's fixed levels: its score column, best score, and the score thresholds of its top `top_share` and top `top_k` rows."
@@ -266,7 +276,7 @@ def table_levels(table: pd.DataFrame, maximize: bool = True, value: str = "value
     ok = np.sort(s[np.isfinite(s)])[::-1] if maximize else np.sort(s[np.isfinite(s)])
     if not len(ok): raise ValueError(f"the table has no finite {col!r} score")
     k1 = max(1, math.ceil(top_share*len(s)))
-    return dict(score_column=col, rows=len(s), best=float(ok[0]), top_share_rows=k1,
+    return dict(score_column=score_label(table, value), rows=len(s), best=float(ok[0]), top_share_rows=k1,
                 top_share=float(ok[min(k1, len(ok)) - 1]), top_k_rows=top_k, top_k=float(ok[min(top_k, len(ok)) - 1]),
                 scores=s, maximize=maximize)
 
@@ -276,9 +286,10 @@ def design_tables(results: list[dict]) -> dict[str, pd.DataFrame]:
     tables = {}
     for r in results:
         t = r.get("table") or {}
-        if r["study"] == "replay" and t.get("scores") is not None:
-            tables.setdefault(r["dataset"], pd.DataFrame({t.get("score_column", "value"): np.array(
-                [np.nan if v is None else v for v in t["scores"]], dtype=float)}))
+        if r["study"] == "replay" and t.get("scores") is not None and r["dataset"] not in tables:
+            df = pd.DataFrame({t.get("score_column", "value"): np.array([np.nan if v is None else v for v in t["scores"]], dtype=float)})
+            if t.get("score_label"): df.attrs["score_label"] = t["score_label"]
+            tables[r["dataset"]] = df
     for r in results:
         if r["study"] == "table" and r["dataset"] not in tables and "path" in r:
             f = Path(r["path"]).parent/(r.get("table") or {}).get("file", "table.parquet")

@@ -84,6 +84,9 @@ def _run(values, rows, method="bnn", seed=0, dataset="toy", distance=None):
 
 def test_score_column_uses_the_mean_when_the_table_has_one():
     assert R.score_column(TABLE) == "mean" and R.score_column(TABLE[["value"]]) == "value"
+    seeded = pd.DataFrame(dict(value=[0.5], value_sd=[0.01], value_seed0=[0.49], value_seed1=[0.5], value_seed2=[0.51], value_seed3=[0.5]))
+    assert R.score_label(seeded) == "value (mean of 4 training seeds)"   # bnnstudy.tables' layout
+    assert R.score_label(TABLE[["value"]]) == "value (one training seed)"
     lv = R.table_levels(TABLE, top_k=2)
     assert (lv["best"], lv["top_k"], lv["top_share"], lv["top_share_rows"]) == (0.76, 0.74, 0.76, 1)
     assert R.table_levels(pd.DataFrame(dict(value=np.arange(250.0))))["top_share_rows"] == 3   # ceil(1 % of 250)
@@ -92,11 +95,11 @@ def test_regret_is_against_the_best_mean_at_the_searchs_incumbent():
     rc = R.regret_curves(_run([0.70, 0.60, 0.80, 0.75], [0, 3, 2, 4]), dict(toy=TABLE), top_k=2)
     # incumbent by observed value: row 0, 0, 2, 2 (row 4 is the best mean but observed lower than row 2)
     np.testing.assert_allclose(rc.regret, [0.08, 0.08, 0.02, 0.02], atol=1e-12)
-    assert rc.score_column.unique().tolist() == ["mean"]
+    assert rc.score_column.unique().tolist() == ["mean (mean over training seeds)"]
     assert rc.top_share.tolist() == [False, False, False, True] and rc.top_k.tolist() == [False, False, True, True]
     single = R.regret_curves(_run([0.70, 0.60, 0.80, 0.75], [0, 3, 2, 4]), dict(toy=TABLE[["value"]]))
     np.testing.assert_allclose(single.regret, [0.10, 0.10, 0.0, 0.0], atol=1e-12)   # without a mean: the single score
-    assert single.score_column.iloc[0] == "value"
+    assert single.score_column.iloc[0] == "value (one training seed)"
 
 def test_regret_does_not_depend_on_which_other_methods_ran():
     a = _run([0.70, 0.80], [0, 2], method="bnn")
@@ -202,6 +205,8 @@ def test_design_tables_from_stored_scores_or_the_table_run(tmp_path):
     stored = [dict(study="replay", dataset="toy", table=dict(score_column="mean", scores=[0.1, None, 0.3]))]
     t = R.design_tables(stored)["toy"]
     assert list(t.columns) == ["mean"] and np.isnan(t["mean"][1])
+    labelled = [dict(study="replay", dataset="toy", table=dict(score_column="value", score_label="value (mean of 3 training seeds)", scores=[0.1]))]
+    assert R.table_levels(R.design_tables(labelled)["toy"])["score_column"] == "value (mean of 3 training seeds)"
     folder = tmp_path/"table/toy/design/seed0"; folder.mkdir(parents=True)
     TABLE.to_parquet(folder/"table.parquet")
     from_file = R.design_tables([dict(study="table", dataset="toy", path=str(folder/"result.json"), table=dict(file="table.parquet"))])
