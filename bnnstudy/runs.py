@@ -138,14 +138,16 @@ def design_dir(folder=None) -> Path:
     return Path(__file__).resolve().parent.parent/DESIGN_DIR
 
 def design_table(dataset: str, profile: str | dict, folder=None) -> Path | None:
-    "The design table of `dataset` in `folder` (`design_dir`) when it was built with `profile`'s `design_settings`; else None."
+    "The design table of `dataset` in `folder` (`design_dir`) when it is complete and was built with `profile`'s `design_settings`; else None."
     import pyarrow.parquet as pq
     p = get_profile(profile) if isinstance(profile, str) else profile
     path = design_dir(folder)/f"{dataset}.parquet"
     if "tables" not in p or not path.is_file(): return None   # a profile of its own making, without design tables
     meta = json.loads((pq.read_schema(path).metadata or {}).get(b"bnnstudy", b"{}"))
-    same = json.loads(json.dumps(meta.get("settings"))) == json.loads(json.dumps(design_settings(p, dataset)))
-    return path if same and meta.get("dataset") == dataset else None
+    want = design_settings(p, dataset)
+    same = json.loads(json.dumps(meta.get("settings"))) == json.loads(json.dumps(want))
+    whole = meta.get("rows_done") == meta.get("rows_total") == want["n_design"]   # a partial table is for resuming the build
+    return path if same and whole and meta.get("dataset") == dataset else None
 
 # %% ../nbs/30_runs.ipynb #22451bca
 SECONDS_PER_EXAMPLE = {   # (dataset, model) -> s per training example per epoch; text models at 256 tokens

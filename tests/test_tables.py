@@ -107,6 +107,8 @@ def test_a_crash_mid_write_leaves_the_previous_table(tmp_path, monkeypatch):
     import bnnstudy.core, bnnstudy.tables as T
     T.build_design("wine_quality", "smoke", folder=tmp_path, every=1, max_rows=2, log=None)
     before = (tmp_path/"wine_quality.parquet").read_bytes()
+    from bnnstudy.runs import design_table
+    assert design_table("wine_quality", "smoke", folder=tmp_path) is None, "a partial table is not for replays"
     def crash(fd): raise OSError("disk gone mid-write")
     monkeypatch.setattr(bnnstudy.core.os, "fsync", crash)
     with pytest.raises(OSError, match="mid-write"): T.build_design("wine_quality", "smoke", folder=tmp_path, every=1, max_rows=1, log=None)
@@ -115,6 +117,7 @@ def test_a_crash_mid_write_leaves_the_previous_table(tmp_path, monkeypatch):
     assert not list(tmp_path.glob(".wine_quality.parquet.*")), "a temporary file was left behind"
     monkeypatch.undo()
     assert len(T.build_design("wine_quality", "smoke", folder=tmp_path, every=1, log=None)) == 6   # and the build goes on
+    assert design_table("wine_quality", "smoke", folder=tmp_path) == tmp_path/"wine_quality.parquet"   # complete now
 
 
 def test_a_table_of_other_settings_is_refused(built, tmp_path):
