@@ -35,6 +35,23 @@ def _every(d: dict, datasets) -> dict: return {k: dict(d) for k in datasets}
 _ALL = sorted(set(HPO_DATASETS) | set(LR_DATASETS))
 _TINY = dict(n_train=256, n_val=128, n_test=256)
 
+def _lr_arms(start_lrs=(1e-4, 1e-3, 1e-2), signals=("entropy", "mutual_info", "vi"), quantiles=(0.25, 0.5, 0.75),
+             relative=(1.0,), controls=("fixed", "warmup", "bold_driver", "random_trigger", "cosine", "plateau"),
+             sweep_signals=None) -> dict:
+    "The LR study's arms, name -> settings for `bnnstudy.lr.arm_controller`: the controls and the uncertainty arms at each start rate."
+    arms = {}
+    for lr in start_lrs:
+        tag = f"lr{lr:.0e}".replace("e-0", "e-")   # lr1e-3
+        # the random trigger says "down" at the median-quantile arms' share in their calibration run: 0.5, fixed in advance
+        arms |= {f"{c}-{tag}": dict(controller=c, lr=lr) | (dict(rate=0.5) if c == "random_trigger" else {}) for c in controls}
+        for s in signals:
+            qs = quantiles if sweep_signals is None or s in sweep_signals else (0.5,)   # the full quantile sweep on these only
+            arms |= {f"{s}_q{round(q*100):02d}-{tag}": dict(controller="uncertainty", signal=s, quantile=q, lr=lr) for q in qs}
+            arms |= {f"{s}_rel{r:g}-{tag}".replace(".", "p"): dict(controller="uncertainty", signal=s, relative=r, lr=lr) for r in relative}
+    return arms
+
+_LR_SMOKE, _LR_CPU, _LR_FULL = _lr_arms((1e-3,)), _lr_arms(sweep_signals=("entropy",)), _lr_arms()
+
 PROFILES: dict[str, dict] = {
     "smoke": dict(
         about="CI: every stage of the pipeline on tiny slices (a few minutes on 2 cores)",
@@ -43,7 +60,11 @@ PROFILES: dict[str, dict] = {
         table=dict(datasets=("wine_quality",), n_design=10, design="sobol", seed=0),
         tables=dict(datasets=("wine_quality",), n_design=6, design="sobol", seed=0, train_seeds=(0, 1), data={}, fit={}),
         replay=dict(datasets=("wine_quality",), methods=("random", "tpe"), n_seeds=20, n_trials=6),
-        lr=dict(datasets=("imdb",), controllers=("fixed", "uncertainty_relative"), seeds=(0,)),
+        # the LR study: arms by name (a quantile arm reads its fixed-rate arm's run), a decision every `every` steps,
+        # T MC/VI samples on probe_size fresh probe inputs, epochs to `lr_target` (validation accuracy, fixed in advance)
+        lr=dict(datasets=("imdb",), controllers=("fixed-lr1e-3", "entropy_q50-lr1e-3"), seeds=(0,), arms=_LR_SMOKE,
+                every=4, T=5, probe_size=64),
+        lr_target=dict(cifar10=0.2, imdb=0.55),
         data=_every(_TINY, _ALL) | {"imdb": _TINY | dict(max_len=32), "ag_news": _TINY | dict(max_len=32)},
         fit=dict(imdb=dict(epochs=1), ag_news=dict(epochs=1), mnist=dict(epochs=1), wine_quality=dict(epochs=3), cifar10=dict(epochs=1)),
         lr_data=dict(cifar10=_TINY, imdb=_TINY | dict(max_len=32)),
@@ -63,7 +84,10 @@ PROFILES: dict[str, dict] = {
                               mnist=dict(n_train=10000, n_val=2000, n_test=2000), wine_quality=dict()),
                     fit=dict(imdb=dict(epochs=4), ag_news=dict(epochs=8), mnist=dict(epochs=4), wine_quality=dict(epochs=30))),
         replay=dict(datasets=HPO_DATASETS, methods=HPO_METHODS, n_seeds=20, n_trials=15),
-        lr=dict(datasets=LR_DATASETS, controllers=LR_CONTROLLERS, seeds=(0, 1, 2)),
+        # 42 arms: 6 controls + entropy (q25/q50/q75, relative) + mutual information and the variational head (q50, relative),
+        # each at start rates 1e-4, 1e-3, 1e-2; a decision every 10 steps (about 5 an epoch on IMDB, 8 on CIFAR-10)
+        lr=dict(datasets=LR_DATASETS, controllers=tuple(_LR_CPU), seeds=(0, 1, 2, 3, 4), arms=_LR_CPU, every=10, T=20, probe_size=256),
+        lr_target=dict(cifar10=0.45, imdb=0.70),   # round numbers below what these subsets reach, chosen before any run
         data=dict(imdb=dict(n_train=2000, n_val=500, n_test=2000, max_len=64),
                   ag_news=dict(n_train=2000, n_val=500, n_test=1500, max_len=48),
                   mnist=dict(n_train=1000, n_val=500, n_test=2000), wine_quality=dict(),
@@ -83,7 +107,8 @@ PROFILES: dict[str, dict] = {
         table=dict(datasets=HPO_DATASETS, n_design=256, design="sobol", seed=0),
         tables=dict(datasets=HPO_DATASETS, n_design=256, design="sobol", seed=0, train_seeds=(0, 1, 2), data={}, fit={}),
         replay=dict(datasets=HPO_DATASETS, methods=HPO_METHODS, n_seeds=20, n_trials=50),
-        lr=dict(datasets=LR_DATASETS, controllers=LR_CONTROLLERS, seeds=(0, 1, 2, 3, 4)),
+        lr=dict(datasets=LR_DATASETS, controllers=tuple(_LR_FULL), seeds=tuple(range(10)), arms=_LR_FULL, every=25, T=20, probe_size=256),
+        lr_target=dict(cifar10=0.70, imdb=0.85),
         data=dict(imdb=dict(max_len=256), ag_news=dict(max_len=64), mnist=dict(), wine_quality=dict(), cifar10=dict()),
         fit=dict(imdb=dict(epochs=6, patience=2), ag_news=dict(epochs=15, patience=3), mnist=dict(epochs=15, patience=3),
                  wine_quality=dict(epochs=300, patience=20), cifar10=dict(epochs=60, patience=8)),
@@ -115,10 +140,12 @@ def is_registered(dataset: str) -> bool:
     return dataset not in DATASETS and dataset in _registry()
 
 def lr_settings(profile: str | dict, dataset: str) -> dict:
-    "`load_data` and `fit` arguments (plus `model`) of the learning-rate study for `dataset`: dict(data=..., fit=...)."
+    "The learning-rate study's settings for `dataset`: `load_data` and `fit` arguments (plus `model`), target, decision interval, samples."
     p = get_profile(profile) if isinstance(profile, str) else profile
     if dataset not in p["lr_data"]: raise ValueError(f"the learning-rate study has no settings for {dataset!r}; it has {sorted(p['lr_data'])}")
-    return dict(data=dict(p["lr_data"][dataset]), fit=dict(p["lr_fit"][dataset]))
+    lr = p["lr"]
+    return dict(data=dict(p["lr_data"][dataset]), fit=dict(p["lr_fit"][dataset]), target=p.get("lr_target", {}).get(dataset),
+                every=lr.get("every"), T=lr.get("T", 20), probe_size=lr.get("probe_size", 256))
 
 # %% ../nbs/30_runs.ipynb #d35a1b02
 DESIGN_DIR = "reports/tables/design"   # the committed design tables (make tables), relative to the project root
