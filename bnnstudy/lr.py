@@ -17,12 +17,12 @@ from .train import Callback, fit, predict
 from . import metrics
 
 # %% auto #0
-__all__ = ['UNCERTAINTIES', 'DECISIONS', 'CONTROLLERS', 'SIGNALS', 'ARM_CONTROLLERS', 'probs_from_output',
+__all__ = ['UNCERTAINTIES', 'DECISIONS', 'CONTROLLERS', 'SIGNALS', 'ARM_CONTROLLERS', 'LR_CLAIMS', 'probs_from_output',
            'uncertainty_from_samples', 'Estimator', 'MCDropout', 'BayesLinear', 'VariationalHead', 'Threshold',
            'FixedThreshold', 'RelativeThreshold', 'as_threshold', 'LRController', 'RuleController', 'UncertaintyLR',
            'FixedLR', 'BoldDriver', 'RandomTrigger', 'WarmupLR', 'WatchLR', 'TorchLR', 'CosineLR', 'PlateauLR',
            'make_controller', 'signal_column', 'quantile_threshold', 'decision_rates', 'arm_controller',
-           'mc_predictive', 'lr_study_run']
+           'mc_predictive', 'lr_study_run', 'lr_table', 'lr_verdicts']
 
 # %% ../nbs/20_lr.ipynb #b9d21fe4
 UNCERTAINTIES = ("entropy", "mutual_info", "variance")
@@ -723,3 +723,50 @@ def lr_study_run(model, data, arm: dict, *, fit_kw: dict, seed: int = 0, every=N
                              total_seconds=time.perf_counter() - t0))
 
 def _as_logits(out: torch.Tensor) -> torch.Tensor: return out[:, None] if out.ndim == 1 else out
+
+# %% ../nbs/20_lr.ipynb #05db7630
+_METRICS = ("accuracy", "precision_macro", "recall_macro", "f1_macro", "nll", "ece", "mce")
+
+def _family(name: str) -> str: return name.rsplit("-lr", 1)[0]
+
+def lr_table(results) -> pd.DataFrame:
+    "One row per learning-rate run (result dicts of 51_lr_experiment): arm, decisions' shares, epochs to threshold, test metrics."
+    rows = []
+    for r in results:
+        if r.get("study") != "lr" or "arm" not in r: continue   # runs of the older template carry no arm
+        arm, rates = r["arm"], r.get("decision_rates") or {}
+        threshold = (f"q{arm['quantile']:g}" if "quantile" in arm else f"rel{arm['relative']:g}" if "relative" in arm
+                     else "rel1" if arm.get("controller") == "uncertainty" else None)
+        rows.append(dict(dataset=r["dataset"], arm=r["method"], family=_family(r["method"]), seed=r["seed"], start_lr=r.get("lr"),
+                         controller=arm.get("controller"), signal=arm.get("signal"), threshold=threshold, status=r.get("status"),
+                         epochs=r.get("epochs"), target=r.get("target"), epochs_to_threshold=r.get("epochs_to_threshold"),
+                         n_decisions=rates.get("n"), **{k: rates.get(k) for k in DECISIONS},
+                         **{f"test_{k}": (r.get("test") or {}).get(k) for k in _METRICS},
+                         **{f"mc_{k}": (r.get("test_mc") or {}).get(k) for k in _METRICS}))
+    cols = ["dataset", "arm", "family", "seed", "start_lr", "controller", "signal", "threshold", "status", "epochs"]
+    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=cols)
+
+# %% ../nbs/20_lr.ipynb #7418dd19
+LR_CLAIMS = {"test_accuracy": True, "test_f1_macro": True, "test_nll": False, "test_ece": False, "mc_ece": False,
+             "epochs_to_threshold": False}   # metric -> higher is better
+
+def lr_verdicts(table: pd.DataFrame, controls=("fixed", "warmup", "random_trigger", "bold_driver", "cosine", "plateau"),
+                claims: dict | None = None, method: str = "t", level: float = 0.95) -> pd.DataFrame:
+    "Per dataset x start rate x uncertainty family x control x metric: the paired verdict over common seeds (see above)."
+    claims, rows = claims or LR_CLAIMS, []
+    t = table.copy()
+    if "epochs_to_threshold" in t:   # a miss: one epoch more than the run trained
+        t["epochs_to_threshold"] = pd.to_numeric(t.epochs_to_threshold, errors="coerce").fillna(t.epochs + 1)
+    for (dataset, lr), g in t.groupby(["dataset", "start_lr"], sort=True):
+        arms = {f: a.set_index("seed") for f, a in g.groupby("family")}
+        for u in sorted(f for f, a in arms.items() if (a.controller == "uncertainty").all()):
+            for c in (c for c in controls if c in arms):
+                seeds = sorted(set(arms[u].index) & set(arms[c].index))
+                for m, higher in claims.items():
+                    a, b = (pd.to_numeric(arms[x].loc[seeds, m], errors="coerce").to_numpy(float) for x in (u, c))
+                    row = dict(dataset=dataset, start_lr=lr, arm=u, control=c, metric=m, higher_is_better=higher)
+                    if len(seeds) < 2 or not (np.isfinite(a).all() and np.isfinite(b).all()):
+                        rows.append(row | dict(n=len(seeds), mean_diff=float(np.mean(a - b)) if len(seeds) else math.nan,
+                                               low=math.nan, high=math.nan, verdict="too few seeds" if len(seeds) < 2 else "missing values"))
+                    else: rows.append(row | metrics.paired_verdict(a, b, higher, level=level, method=method))
+    return pd.DataFrame(rows)

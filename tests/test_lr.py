@@ -468,3 +468,36 @@ def test_lr_study_run_on_a_single_logit_model():
     assert run["status"] == "completed" and run["decision_rates"]["n"] == 2
     assert run["epochs_to_threshold"] is None and run["target"] is None
     assert len(run["test_mc"]) == len(run["test"]) and 0 <= run["test_mc"]["ece"] <= 1
+
+
+def _result(method, seed, acc, reached, arm, lr=1e-3, dataset="d"):
+    return dict(study="lr", dataset=dataset, method=method, seed=seed, lr=lr, status="completed", epochs=8, target=.7,
+                epochs_to_threshold=reached, arm=arm | dict(lr=lr), decision_rates=dict(n=10, down=.2, up=.5, hold=.3, skip=0.),
+                test=dict(accuracy=acc, ece=.1, f1_macro=acc, nll=.5), test_mc=dict(accuracy=acc, ece=.05))
+
+
+def test_lr_table_and_verdicts_pair_by_seed_within_dataset_and_start_rate():
+    from bnnstudy.lr import lr_table, lr_verdicts
+    unc = dict(controller="uncertainty", signal="vi", relative=1.0)
+    res = [_result("vi_rel1-lr1e-3", s, .8 + .01 * s, 3, unc) for s in range(5)]
+    res += [_result("fixed-lr1e-3", s, .75 + .01 * s + .001 * (s % 2), None, dict(controller="fixed")) for s in range(5)]
+    res += [_result("fixed-lr1e-2", s, .9, 2, dict(controller="fixed"), lr=1e-2) for s in range(5)]   # other start rate: not paired
+    res += [dict(study="hpo", dataset="d", method="bnn", seed=0), dict(study="lr", dataset="d", method="fixed", seed=0)]   # skipped
+    t = lr_table(res)
+    assert len(t) == 15 and set(t.family) == {"vi_rel1", "fixed"}
+    assert t.loc[t.arm == "vi_rel1-lr1e-3", "threshold"].unique().tolist() == ["rel1"]
+    assert t.loc[t.arm == "vi_rel1-lr1e-3", "down"].tolist() == [.2] * 5
+    v = lr_verdicts(t, claims={"test_accuracy": True, "epochs_to_threshold": False})
+    assert set(v.start_lr) == {1e-3} and set(v.control) == {"fixed"} and len(v) == 2   # no uncertainty arm at 1e-2
+    acc = v.set_index("metric").loc["test_accuracy"]
+    assert acc.verdict == "better" and acc.n == 5 and acc.mean_diff == pytest.approx(.05 - .0004)
+    ep = v.set_index("metric").loc["epochs_to_threshold"]
+    assert ep.mean_diff == pytest.approx(3 - 9) and ep.verdict == "better"   # a miss counts as epochs + 1 = 9
+
+
+def test_lr_verdicts_with_one_seed_say_so():
+    from bnnstudy.lr import lr_table, lr_verdicts
+    res = [_result("entropy_q50-lr1e-3", 0, .8, 3, dict(controller="uncertainty", signal="entropy", quantile=.5)),
+           _result("warmup-lr1e-3", 0, .7, 3, dict(controller="warmup"))]
+    v = lr_verdicts(lr_table(res), claims={"test_accuracy": True})
+    assert v.verdict.tolist() == ["too few seeds"] and v.n.tolist() == [1]
