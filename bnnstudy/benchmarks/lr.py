@@ -52,28 +52,33 @@ def run_one(data, model_name: str, controller: str, seed: int, epochs: int, lr=1
 
 # %% ../../nbs/83_bench_lr.ipynb #a07cd255
 class _TimeLimit:
-    "fit callback: stop after the epoch that passes `seconds` of this process's CPU time (all its threads; a busy machine's waits not counted)."
+    "fit callback: stop after the epoch past `seconds` of this process's CPU time (all threads) or `wall_seconds` of wall time."
     order = 100
-    def __init__(self, seconds): self.seconds, self.t0 = seconds, None
-    def before_fit(self, state): self.t0 = time.process_time()
+    def __init__(self, seconds, wall_seconds=None, log=None): self.seconds, self.wall, self.log, self.t0 = seconds, wall_seconds, log, None
+    def before_fit(self, state): self.t0, self.w0 = time.process_time(), time.perf_counter()
     def before_epoch(self, state): pass
     def after_batch(self, state): pass
     def after_epoch(self, state):
-        if time.process_time() - self.t0 > self.seconds: state.stop = True
+        cpu, wall = time.process_time() - self.t0, time.perf_counter() - self.w0
+        if self.log: self.log(f"  epoch {state.epoch + 1}: val_accuracy {state.log.get('val_accuracy', math.nan):.4f}, "
+                              f"val_loss {state.log.get('val_loss', math.nan):.4f}, {cpu:.0f} CPU s, {wall:.0f} wall s")
+        if cpu > self.seconds or (self.wall is not None and wall > self.wall): state.stop = True
     def after_fit(self, state): pass
 
 def measure_plateau(dataset: str = "imdb", profile: str = "cpu", epochs: int = 30, lrs=(1e-3,), seeds=(0,),
-                    tol: float = 0.01, max_minutes: float = 10.0, data=None, log=print) -> pd.DataFrame:
+                    tol: float = 0.01, max_minutes: float = 10.0, max_wall_minutes: float | None = None, data=None,
+                    log=print) -> pd.DataFrame:
     "Per (start rate, seed): epochs to the validation-accuracy plateau and to the lowest validation loss, with the curves."
     from ..runs import lr_settings
     s = lr_settings(profile, dataset)
     fit_kw = {k: v for k, v in s["fit"].items() if k not in ("model", "epochs", "lr")}
     data = data if data is not None else load_data(dataset, seed=0, **s["data"])
-    rows, budget = [], max_minutes * 60 / max(1, len(lrs) * len(seeds))
+    n = max(1, len(lrs) * len(seeds))
+    rows, budget, wall = [], max_minutes * 60 / n, None if max_wall_minutes is None else max_wall_minutes * 60 / n
     for lr in lrs:
         for seed in seeds:
             res = fit(build_model(s["fit"]["model"], data, seed=seed), data, epochs=epochs, lr=lr, seed=seed, progress=False,
-                      callbacks=[_TimeLimit(budget)], **fit_kw)
+                      callbacks=[_TimeLimit(budget, wall, log)], **fit_kw)
             h = res.history
             rows.append(dict(dataset=dataset, profile=profile, lr=lr, seed=seed, status=res.status, epochs_trained=len(h),
                              epochs_to_plateau=epochs_to_plateau(h.val_accuracy, tol), tol=tol,
@@ -167,18 +172,19 @@ def _md(df: pd.DataFrame) -> str:
     return "\n".join(["| " + " | ".join(r) + " |" for r in rows[:1]] + ["|" + "---|" * len(df.columns)]
                      + ["| " + " | ".join(r) + " |" for r in rows[1:]])
 
-def _plateau_main(dataset, profile, seeds, epochs, minutes, threads, out):
+def _plateau_main(dataset, profile, seeds, epochs, minutes, threads, out, wall_minutes=None):
     from pathlib import Path
     from bnnstudy.core import atomic_write
     t0 = time.perf_counter()
     runs = measure_plateau(dataset, profile, epochs=epochs, seeds=tuple(range(seeds)), max_minutes=minutes,
-                           log=lambda s: print(s, flush=True))
+                           max_wall_minutes=wall_minutes, log=lambda s: print(s, flush=True))
     meta = run_metadata(threads=threads)
     cols = ["dataset", "profile", "lr", "seed", "epochs_trained", "epochs_to_plateau", "tol", "best_val_accuracy",
             "epoch_of_min_val_loss", "epoch_seconds"]
     md = (f"# Epochs to plateau ({dataset}, `{profile}` profile settings)\n\nWritten by `python -m bnnstudy.benchmarks.lr "
           f"--plateau {dataset} --plateau_profile {profile} --seeds {seeds} --plateau_epochs {epochs} --plateau_minutes {minutes:g} "
-          f"--threads {threads}` at commit {meta.get('git_sha')} ({time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, "
+          f"{'' if wall_minutes is None else f'--plateau_wall_minutes {wall_minutes:g} '}--threads {threads}` "
+          f"at commit {meta.get('git_sha')} ({time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, "
           f"{time.perf_counter() - t0:.0f} s). Plateau: the first epoch whose validation accuracy is within `tol` of the "
           f"run's best; a plateau at the last epoch trained means not converged within the budget.\n\n"
           + _md(runs[cols]) + "\n")
@@ -204,10 +210,11 @@ def main(seeds: int = 3,                      # number of seeds (0, 1, ...)
          plateau_profile: str = "cpu",        # --plateau: the profile whose data and fit settings to use
          plateau_epochs: int = 30,            # --plateau: at most this many epochs
          plateau_minutes: float = 10.0,       # --plateau: at most this many CPU minutes in all
+         plateau_wall_minutes: float = None,  # --plateau: and at most this many wall minutes (a busy machine)
          plateau_out: str = "reports/tables/lr_plateau.csv"):  # --plateau: the curves (CSV; summary .md beside it)
     "Benchmark the learning-rate controllers; prints the per-run log, the summary table and the verdict."
     torch.set_num_threads(threads)
-    if plateau: return _plateau_main(plateau, plateau_profile, seeds, plateau_epochs, plateau_minutes, threads, plateau_out)
+    if plateau: return _plateau_main(plateau, plateau_profile, seeds, plateau_epochs, plateau_minutes, threads, plateau_out, plateau_wall_minutes)
     tasks = {"cifar10": dict(TASKS["cifar10"], load=dict(n_train=cifar_train, n_val=n_val, n_test=n_test), epochs=cifar_epochs),
              "imdb": dict(TASKS["imdb"], load=dict(n_train=imdb_train, n_val=n_val, n_test=n_test, max_len=max_len), epochs=imdb_epochs)}
     t0 = time.perf_counter()
