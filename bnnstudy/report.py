@@ -357,7 +357,9 @@ def hit_table(outcomes: pd.DataFrame, level: float = 0.95, deterministic=DETERMI
             lo, hi = wilson_interval(k, len(g), level) if m not in deterministic else (np.nan, np.nan)
             row |= {f"{name}_reached": k, f"p_{name}": k/len(g), f"p_{name}_low": lo, f"p_{name}_high": hi}
         rows.append(row | dict(kind="one deterministic run" if m in deterministic else "seeded"))
-    return pd.DataFrame(rows)
+    cols = ["dataset", "method", "runs", "budget", "score_column"] + [f"{a}{n}{b}" for n in ("top_share", "top_k") for a, b in
+            (("", "_reached"), ("p_", ""), ("p_", "_low"), ("p_", "_high"))] + ["kind"]
+    return pd.DataFrame(rows, columns=cols)
 
 # %% ../nbs/31_report.ipynb #2f52c69f
 def regret_table(outcomes: pd.DataFrame, deterministic=DETERMINISTIC) -> pd.DataFrame:
@@ -369,7 +371,8 @@ def regret_table(outcomes: pd.DataFrame, deterministic=DETERMINISTIC) -> pd.Data
         rows.append(dict(dataset=d, method=m, runs=len(r), budget=int(g.trials.max()), score_column=g.score_column.iloc[0],
                          mean_regret=float(r.mean()), median_regret=float(q[1]), regret_q25=float(q[0]), regret_q75=float(q[2]),
                          kind="one deterministic run" if m in deterministic else "seeded"))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["dataset", "method", "runs", "budget", "score_column", "mean_regret", "median_regret",
+                                       "regret_q25", "regret_q75", "kind"])
 
 # %% ../nbs/31_report.ipynb #8c642241
 def kaplan_meier(times, events, level: float = 0.95) -> pd.DataFrame:

@@ -220,3 +220,52 @@ def test_report_notebook_writes_the_metrics_tables_and_figures():
                  "hpo_regret_replay", "hpo_survival_replay"):
         assert f'"{name}"' in cells, f"90_report does not write {name}"
     for fig in ("hpo_regret_replay", "hpo_survival_replay"): assert fig in R.FIGURE_ALT
+
+def _small_runs(runs_dir: Path, n_rows=30, n_seeds=6, n_trials=8):
+    "A runs folder without training: a design table in bnnstudy.tables' layout (value = mean of 3 seeds) and replays of it."
+    from bnnstudy.space import SearchSpace, Float, Int
+    from bnnstudy.runs import replay, save_result, RunSpec
+    rng = np.random.default_rng(0)
+    space = SearchSpace(lr=Float(1e-4, 1e-1, log=True), units=Int(8, 128))
+    configs = space.sample(n_rows, rng)
+    seeds = (0.9 - ((space.encode(configs) - 0.7)**2).sum(1))[:, None] + rng.normal(0, 0.02, (n_rows, 3))
+    table = pd.DataFrame(configs).assign(row=np.arange(n_rows), value=seeds.mean(1), value_sd=seeds.std(1, ddof=1),
+                                         **{f"value_seed{k}": seeds[:, k] for k in range(3)}, status="completed", train_seconds=1.0)
+    common = dict(dataset="toy", profile="smoke", data=dict(fingerprint="synthetic"), metric="accuracy", maximize=True)
+    folder = RunSpec("table", "toy", "design", 0).folder(runs_dir); folder.mkdir(parents=True)
+    table.to_parquet(folder/"table.parquet")
+    save_result(folder, study="table", method="design", seed=0, params={}, settings={}, timings={},
+                table=dict(file="table.parquet", rows=n_rows), **common)
+    # "bnn" here is random search with other seeds: the test is about the report's plumbing, not about the methods
+    for method, source in [("random", "random"), ("grid", "grid"), ("tpe", "tpe"), ("bnn", "random")]:
+        curves = []
+        for s in range(n_seeds):
+            r = replay(table, space, source, seed=s + (100 if method == "bnn" else 0), n_trials=n_trials)
+            curves.append(dict(seed=s, rows=r.row.tolist(), values=r.value.tolist(), distance=r.distance.tolist(),
+                               train_seconds=r.train_seconds.tolist(), surrogate_seconds=r.surrogate_seconds.tolist()))
+        save_result(RunSpec("replay", "toy", method, 0).folder(runs_dir), study="replay", method=method, seed=0, params={},
+                    settings={}, timings={}, curves=curves, table=dict(file="table.parquet"), **common)
+    return runs_dir
+
+@pytest.mark.slow
+def test_report_notebook_reports_the_metrics_from_a_runs_folder(tmp_path):
+    import os, subprocess, sys
+    runs, out = _small_runs(tmp_path/"runs"), tmp_path/"out"
+    bin_ = Path(sys.executable).parent
+    done = subprocess.run([bin_/"papermill", str(ROOT/"nbs"/"90_report.ipynb"), str(tmp_path/"report.ipynb"), "-k", "python3",
+                           "--no-progress-bar", "-p", "runs_dir", str(runs), "-p", "out_dir", str(out)],
+                          capture_output=True, text=True, env=os.environ | {"OMP_NUM_THREADS": "1"}, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    t = lambda name: pd.read_csv(out/"tables"/f"{name}.csv")
+    regret = t("hpo_regret").set_index("method")
+    assert regret.runs.to_dict() == {"bnn": 6, "grid": 1, "random": 6, "tpe": 6}          # grid: one run, not six
+    assert set(regret.score_column) == {"value (mean of 3 training seeds)"} and np.isnan(regret.regret_q25["grid"])
+    top = t("hpo_top_rows")
+    assert top[top.method == "grid"].p_top_k_low.isna().all() and top[top.method != "grid"].p_top_k_low.notna().all()
+    assert set(t("hpo_wilcoxon_vs_bnn").method) == {"grid", "random", "tpe"}
+    assert t("hpo_rank_tests").friedman_methods.iloc[0] == 3
+    snap = t("hpo_snap_distance")
+    assert (snap.recorded == snap.trials).all() and (snap.max_distance > 0).all()
+    assert set(t("hpo_survival_top5").method) == {"bnn", "grid", "random", "tpe"}
+    for fig in ("hpo_regret_replay", "hpo_survival_replay"): assert (out/"figures"/f"{fig}.png").stat().st_size > 0
+    assert (out/"tables"/"hpo_top_rows.md").read_text().startswith("| dataset | method |")
