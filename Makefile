@@ -296,3 +296,7 @@ tables: $(NEED_VENV)  ## build/resume the seeded design tables (hours: TABLE_SEC
 	@mkdir -p '$(TABLES_DIR)'
 	$(PY) -m bnnstudy.tables estimate --profile '$(PROFILE)' --folder '$(TABLES_DIR)' > '$(TABLES_DIR)/estimate.md.new'
 	@mv '$(TABLES_DIR)/estimate.md.new' '$(TABLES_DIR)/estimate.md' && echo 'estimate written to $(TABLES_DIR)/estimate.md'
+
+.PHONY: bench-data
+bench-data: $(STAMP)  ## load times of the five datasets: first load, from the disk cache, memoised (about a minute)
+	$(PY) -c 'from bnnstudy.benchmarks.train import time_loads; time_loads()'

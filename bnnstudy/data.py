@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #37a8e7d8
 from __future__ import annotations
-import hashlib, io, json, math, os, time, warnings
+import hashlib, io, json, math, os, warnings
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -20,7 +20,7 @@ from .core import atomic_write, cache_dir, check_int
 
 # %% auto #0
 __all__ = ['DATASETS', 'DatasetInfo', 'registry_path', 'load_plugins', 'Split', 'Data', 'tokenize', 'RandomCropFlip',
-           'RandomRotation', 'clear_cache', 'load_data', 'register_dataset', 'time_loads']
+           'RandomRotation', 'clear_cache', 'load_data', 'register_dataset']
 
 # %% ../nbs/01_data.ipynb #3d0c4dd5
 @dataclass(frozen=True)
@@ -685,30 +685,3 @@ def _registered_source(info: DatasetInfo, e: dict) -> tuple[dict, str, list[str]
     prep = {"format": _FORMAT, "name": info.name, "source_id": _file_sha256(path), "splits": ["train"],
             "x/train": torch.from_numpy(x), "y/train": y, "features": feats}
     return prep, str(path), []
-
-# %% ../nbs/01_data.ipynb #fb3c832a
-def time_loads(names=tuple(DATASETS), **kw) -> list[dict]:
-    "Print and return load times: first (empty cache), from the disk cache in a fresh memo, and memoised."
-    import shutil, tempfile
-    old = os.environ.get("BNNSTUDY_CACHE")
-    tmp = tempfile.mkdtemp(prefix="bnnstudy-bench-")
-    os.environ["BNNSTUDY_CACHE"] = tmp
-    rows = []
-    try:
-        print(f"{'dataset':14}{'first s':>9}{'disk s':>9}{'disk cpu':>9}{'memo s':>9}  shapes")
-        for n in names:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                t0 = time.perf_counter(); d = load_data(n, **kw); t1 = time.perf_counter()
-                sizes, shape = (len(d.train), len(d.val), len(d.test)), d.input_shape
-                del d; clear_cache()                       # as in a new process: nothing in memory
-                c2, t2 = time.process_time(), time.perf_counter(); load_data(n, **kw); t3, c3 = time.perf_counter(), time.process_time()
-                t4 = time.perf_counter(); load_data(n, **kw); t5 = time.perf_counter()   # (reading the CPU clock can take ms)
-            rows.append(dict(dataset=n, first_s=t1 - t0, disk_s=t3 - t2, disk_cpu_s=c3 - c2, memo_s=t5 - t4, sizes=sizes))
-            print(f"{n:14}{t1 - t0:9.2f}{t3 - t2:9.2f}{c3 - c2:9.2f}{t5 - t4:9.3f}  {'/'.join(map(str, sizes))} x {shape}")
-            clear_cache()
-    finally:
-        if old is None: os.environ.pop("BNNSTUDY_CACHE", None)
-        else: os.environ["BNNSTUDY_CACHE"] = old
-        shutil.rmtree(tmp, ignore_errors=True)
-    return rows
