@@ -3,6 +3,7 @@ import os, shutil, subprocess, time
 from pathlib import Path
 from types import SimpleNamespace
 import pytest
+from bnnstudy.testfns import FUNCTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,6 +58,21 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         for mark in file_markers(item.path.name): item.add_marker(getattr(pytest.mark, mark))
         if f"{item.path.name}::{item.originalname}" in SLOW: item.add_marker(pytest.mark.slow)
+
+# The mixed toy of bnnstudy.testfns (defined once there, not per test file): a 4-way categorical `kind`, an integer `n`,
+# a float `x`, a log-scale float `lr` and a numeric choice `bs`; smooth, minimum 0 at kind='b', n=21, x=0.7, lr=10**-2.5,
+# bs=32. Tests that need "a mixed space and a cheap objective" use these; `MIXED` for module-level helpers.
+MIXED = FUNCTIONS["mixed"]
+
+@pytest.fixture
+def mixed_space():
+    "The mixed toy's SearchSpace (kind, n, x, lr, bs)."
+    return MIXED.space
+
+@pytest.fixture
+def mixed_toy():
+    "The mixed toy objective: a callable params -> float (a `bnnstudy.testfns.TestFunction`, with `.space` and `.optimum`)."
+    return MIXED
 
 @pytest.fixture
 def project(tmp_path):

@@ -1,5 +1,5 @@
 "Behaviour of the ask/tell optimizers (bnnstudy.optimizers) and `minimize` (bnnstudy.study): contract, batches, finite spaces, warm starts, failures."
-import math, subprocess, sys
+import subprocess, sys
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
@@ -8,16 +8,13 @@ from bnnstudy.optimizers import make_optimizer, OPTIMIZERS
 from bnnstudy.study import minimize, maximize, load_study
 from bnnstudy.hpo import Trial, TrialStore   # the old import path re-exports
 from bnnstudy.store import Trial as StoreTrial
+from conftest import MIXED   # bnnstudy.testfns' mixed toy: kind, n, x, lr (log), bs; minimum 0
 
 METHODS = ["random", "grid", "tpe", "bnn", "gp"]
 FAST = {"bnn": dict(surrogate_kw=dict(steps=100)), "grid": dict(budget=64)}   # small fits: these tests check behaviour, not quality
 
-def space():
-    return SearchSpace(lr=Float(1e-5, 1e-3, log=True), batch_size=Int(16, 64), units=Int(50, 200),
-                       dropout=Float(0.2, 0.5), act=Choice(["relu", "tanh"]))
-
-def toy(p):   # smooth, with its best at lr=1e-4, units=120, dropout 0.3, tanh
-    return (math.log10(p["lr"]) + 4)**2 + ((p["units"] - 120)/80)**2 + (p["dropout"] - 0.3)**2 + (p["act"] == "relu")*0.3 + p["batch_size"]/640
+def space(): return MIXED.space
+toy = MIXED
 
 def opt(method, **kw): return make_optimizer(method, space(), seed=0, **(FAST.get(method, {}) | kw))
 
@@ -25,12 +22,12 @@ def test_ask_returns_trial_with_plain_params():
     o = opt("random", maximize=True)
     t = o.ask()
     assert isinstance(t, Trial) and t.id == 0 and t.status == "asked"
-    assert type(t.params["batch_size"]) is int and type(t.params["lr"]) is float and t.params["act"] in ("relu", "tanh")
+    assert type(t.params["n"]) is int and type(t.params["lr"]) is float and t.params["kind"] in ("a", "b", "c", "d")
     o.tell(t, 0.87)
     assert t.status == "completed" and t.value == 0.87
     assert o.best == (t.params, 0.87)
     h = o.history
-    assert list(h.columns[:6]) == ["trial", "lr", "batch_size", "units", "dropout", "act"] and len(h) == 1
+    assert list(h.columns[:6]) == ["trial", "kind", "n", "x", "lr", "bs"] and len(h) == 1
 
 def test_best_respects_direction():
     lo, hi = opt("random"), opt("random", maximize=True)
@@ -69,7 +66,7 @@ def test_warm_start_tells_are_accepted_and_used():
     o = opt("bnn")
     rng = np.random.default_rng(0)
     for p in space().sample(8, rng): o.tell(p, toy(p))                      # dicts
-    o.tell(Trial(params=dict(lr=1e-4, batch_size=16, units=120, dropout=0.3, act="tanh")), 0.025)  # a Trial built from params
+    o.tell(Trial(params=dict(kind="b", n=21, x=0.7, lr=10**-2.5, bs=32)), 0.025)  # a Trial built from params
     h = o.history
     assert len(h) == 9 and h.source.eq("warm").all() and o.best[1] == 0.025
     t = o.ask()   # 9 completed >= n_initial: the surrogate proposes right away, no initial design
@@ -85,8 +82,8 @@ def test_bad_params_are_clear_errors():
     o = opt("random")
     good = o.ask().params
     with pytest.raises(ValueError, match="unknown parameter 'momentum'"): o.tell(good | {"momentum": 0.9}, 1.0)
-    with pytest.raises(ValueError, match="outside"): o.tell(good | {"dropout": 0.9}, 1.0)
-    with pytest.raises(ValueError, match="not one of"): o.tell(good | {"act": "gelu"}, 1.0)
+    with pytest.raises(ValueError, match="outside"): o.tell(good | {"x": 2.5}, 1.0)
+    with pytest.raises(ValueError, match="not one of"): o.tell(good | {"kind": "e"}, 1.0)
     with pytest.raises(ValueError, match="missing parameter"): o.tell({k: v for k, v in good.items() if k != "lr"}, 1.0)
     with pytest.raises(TypeError, match="Trial or a dict"): o.tell([1, 2], 1.0)
 
@@ -209,8 +206,8 @@ def test_bad_search_space_and_values_outside_it_are_one_line_errors():
     with pytest.raises((TypeError, ValueError), match="low"): minimize(toy, SearchSpace(lr=Float(1e-3, 1e-5)), method="random", n_trials=2)
     o = opt("random")
     good = o.ask().params
-    with pytest.raises(ValueError, match=r"parameter 'dropout'=0\.9 is outside \[0\.2, 0\.5\]"): o.tell(good | {"dropout": 0.9}, 1.0)
-    with pytest.raises(ValueError, match=r"parameter 'units'=500 is outside \[50, 200\]"): o.tell(good | {"units": 500}, 1.0)
+    with pytest.raises(ValueError, match=r"parameter 'x'=2\.5 is outside \[-2\.0, 2\.0\]"): o.tell(good | {"x": 2.5}, 1.0)
+    with pytest.raises(ValueError, match=r"parameter 'n'=500 is outside \[1, 32\]"): o.tell(good | {"n": 500}, 1.0)
     assert len(o.history) == 0   # nothing recorded by a refused tell
 
 def test_objective_returning_inf_or_a_non_number_fails_its_trial_and_the_study_goes_on():
@@ -232,7 +229,7 @@ def test_values_too_large_for_a_float_fail_the_trial_not_the_study():   # issue 
 # issue 13 item 6: Optuna's rule for exceptions from the objective
 def test_an_exception_from_the_objective_is_stored_then_raised_with_its_traceback(tmp_path):
     def objective(p):
-        if p["units"] > 0: raise KeyError("no such column")
+        if p["n"] > 0: raise KeyError("no such column")
     with pytest.raises(KeyError, match="no such column") as e:
         minimize(objective, space(), method="random", n_trials=20, storage=tmp_path/"s.db", progress=False)
     assert e.traceback[-1].name == "objective"   # the objective's own frame

@@ -4,10 +4,6 @@ import numpy as np
 import pytest
 from bnnstudy.space import SearchSpace, Float, Int, Choice
 
-def _space():
-    return SearchSpace(lr=Float(1e-5, 1e-3, log=True), batch_size=Int(16, 64), units=Int(50, 200),
-                       dropout=Float(0.2, 0.5), act=Choice(["relu", "tanh"]))
-
 def test_import_does_not_load_torch():
     code = "import sys, bnnstudy.space; assert 'torch' not in sys.modules, 'torch was imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -35,22 +31,22 @@ def test_unhashable_choices_round_trip_and_key():
     assert len(cfgs) == 6 and len({s.key(c) for c in cfgs}) == 6
     assert s.decode(s.encode(cfgs)) == cfgs
 
-def test_decode_is_total_and_encode_decode_round_trips():
-    s, rng = _space(), np.random.default_rng(0)
+def test_decode_is_total_and_encode_decode_round_trips(mixed_space):
+    s, rng = mixed_space, np.random.default_rng(0)
     X = rng.normal(0.5, 2.0, size=(300, s.dim))          # far outside the cube, too
     cfgs = s.decode(X)
     for c in cfgs: s.validate(c)
     assert s.decode(s.encode(cfgs)) == cfgs
     assert np.allclose(s.snap(X), s.encode(cfgs))
-    assert all(type(c["units"]) is int and type(c["lr"]) is float for c in cfgs)
+    assert all(type(c["n"]) is int and type(c["x"]) is float and type(c["bs"]) is int for c in cfgs)
 
 def test_int_ends_are_reachable_and_uniform():
     s = SearchSpace(k=Int(1, 4))
     counts = np.bincount([c["k"] for c in s.sample(4000, np.random.default_rng(0))], minlength=5)[1:]
     assert counts.min() > 900 and counts.max() < 1100
 
-def test_designs_have_requested_sizes_and_are_seeded():
-    s = _space()
+def test_designs_have_requested_sizes_and_are_seeded(mixed_space):
+    s = mixed_space
     for draw in (s.sample, s.sobol, s.latin_hypercube):
         assert draw(0, np.random.default_rng(0)) == []
         a, b = draw(13, np.random.default_rng(5)), draw(13, np.random.default_rng(5))
@@ -69,8 +65,8 @@ def test_finite_space_size_and_full_grid():
     assert len(g) == 24 and len({s.key(c) for c in g}) == 24
     assert len(s.grid(10)) <= 10
 
-def test_grid_never_exceeds_budget_and_never_repeats():
-    s = _space()
+def test_grid_never_exceeds_budget_and_never_repeats(mixed_space):
+    s = mixed_space
     for budget in (1, 2, 7, 30, 100, 1000):
         g = s.grid(budget)
         assert 1 <= len(g) <= budget
@@ -82,9 +78,9 @@ def test_log_int_grid_has_distinct_levels():
     ks = [c["k"] for c in g]
     assert len(ks) == 6 and len(set(ks)) == 6 and ks[0] == 1 and ks[-1] == 100
 
-def test_neighbors_stay_valid_at_the_edges():
-    s, rng = _space(), np.random.default_rng(3)
-    corner = dict(lr=1e-3, batch_size=64, units=50, dropout=0.2, act="tanh")
+def test_neighbors_stay_valid_at_the_edges(mixed_space):
+    s, rng = mixed_space, np.random.default_rng(3)
+    corner = dict(kind="d", n=32, x=-2.0, lr=1.0, bs=128)
     for c in s.neighbors(corner, rng, n=100, scale=0.3):
         s.validate(c)
         assert c != corner
@@ -96,13 +92,13 @@ def test_categorical_neighbors_visit_every_other_category():
     seen = {c["act"] for c in s.neighbors(dict(act="relu"), np.random.default_rng(0), n=60)}
     assert seen == {"tanh", "gelu", "elu"}
 
-def test_validate_rejects_non_dicts_and_wrong_types():
-    s = _space()
+def test_validate_rejects_non_dicts_and_wrong_types(mixed_space):
+    s = mixed_space
     with pytest.raises(TypeError, match="dict"): s.validate([1, 2])
-    good = dict(lr=1e-4, batch_size=32, units=100, dropout=0.3, act="relu")
-    with pytest.raises(TypeError, match="number"): s.validate(good | dict(dropout="0.3"))
-    with pytest.raises(TypeError, match="integer"): s.validate(good | dict(units=True))
-    with pytest.raises(ValueError, match="encoded points need 6 columns"): s.decode(np.zeros((1, 5)))
+    good = dict(kind="a", n=4, x=-1.0, lr=1e-2, bs=32)
+    with pytest.raises(TypeError, match="number"): s.validate(good | dict(x="0.3"))
+    with pytest.raises(TypeError, match="integer"): s.validate(good | dict(n=True))
+    with pytest.raises(ValueError, match="encoded points need 8 columns"): s.decode(np.zeros((1, 5)))
 
 def test_every_model_range_in_the_study_plan_builds_a_space():
     from bnnstudy.models import HPARAM_RANGES   # plain data: ("float"|"int", low, high[, "log"]) or ("choice", values)
