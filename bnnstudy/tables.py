@@ -219,7 +219,7 @@ def estimate(profile: str | dict = "cpu", folder=None, datasets=None) -> pd.Data
 def estimate_markdown(profile: str = "cpu", folder=None) -> str:
     "`estimate` as the Markdown that `python -m bnnstudy.tables estimate` prints."
     e = estimate(profile, folder)
-    fmt = lambda v: "-" if isinstance(v, float) and not math.isfinite(v) else f"{v:.1f}" if isinstance(v, float) else str(v)
+    fmt = lambda v: ("-" if not math.isfinite(v) else f"{v:.3g}" if abs(v) < 100 else f"{v:.0f}") if isinstance(v, float) else str(v)
     cols = list(e.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|"*len(cols)] + \
             ["| " + " | ".join(fmt(v) for v in r) + " |" for r in e.itertuples(index=False)]
