@@ -17,9 +17,9 @@ __all__ = ['FIGURE_ALT', 'DETERMINISTIC', 'markdown_table', 'save_table', 'save_
            'targets_table', 'runs_to_target_table', 'runs_to_target_summary', 'average_rank', 'rank_table',
            'plot_average_rank', 'plot_best_so_far', 'plot_runs_to_target', 'plot_time_split', 'hpo_summary',
            'single_run', 'score_column', 'score_label', 'table_levels', 'design_tables', 'regret_curves',
-           'run_outcomes', 'wilson_interval', 'hit_table', 'regret_table', 'kaplan_meier', 'survival_table',
-           'plot_survival', 'holm', 'rank_summary', 'wilcoxon_vs', 'snap_table', 'plot_regret', 'lr_traces',
-           'lr_summary', 'plot_lr_traces', 'reliability_bins', 'plot_reliability']
+           'run_outcomes', 'wilson_interval', 'hit_table', 'regret_table', 'plot_top_rows', 'kaplan_meier',
+           'survival_table', 'plot_survival', 'holm', 'rank_summary', 'wilcoxon_vs', 'snap_table', 'plot_regret',
+           'lr_traces', 'lr_summary', 'plot_lr_traces', 'reliability_bins', 'plot_reliability']
 
 # %% ../nbs/31_report.ipynb #4270804d
 def _fmt(v) -> str:
@@ -62,6 +62,7 @@ FIGURE_ALT = {
     "hpo_runs_to_target_replay": "training runs each method needed to reach its dataset's target, over the replay seeds",
     "hpo_regret_replay": "regret against the design table's best score per evaluation, median and quartiles over the replay seeds, per dataset and method",
     "hpo_survival_replay": "Kaplan-Meier share of replay runs that have not yet evaluated one of the table's top-5 rows, against evaluations, with 95 % bands",
+    "hpo_top_rows_replay": "share of replay runs per method that evaluated one of the design table's top-5 rows within the budget, with 95 % Wilson intervals",
     "hpo_time_split": "training seconds against surrogate seconds per method in the live searches",
     "lr_learning_curves": "validation accuracy per epoch for each learning-rate controller",
     "lr_reliability": "reliability diagrams: accuracy against confidence for each learning-rate controller",
@@ -373,6 +374,22 @@ def regret_table(outcomes: pd.DataFrame, deterministic=DETERMINISTIC) -> pd.Data
                          kind="one deterministic run" if m in deterministic else "seeded"))
     return pd.DataFrame(rows, columns=["dataset", "method", "runs", "budget", "score_column", "mean_regret", "median_regret",
                                        "regret_q25", "regret_q75", "kind"])
+
+# %% ../nbs/31_report.ipynb #ef7f69e9
+def plot_top_rows(hits: pd.DataFrame, target: str = "top_k"):
+    "Share of runs that reached a `target` row (top_k, top_share) per method, with its Wilson interval; a panel per dataset."
+    h = hits[hits.dataset != "all"]
+    if h.empty: return _empty_figure("no replay results with their design table")
+    datasets = sorted(h.dataset.unique())
+    fig, axes = _grid(len(datasets), 4.2, 2.8)
+    for ax, d in zip(axes, datasets):
+        g = h[h.dataset == d].reset_index(drop=True)
+        p, lo, hi = g[f"p_{target}"], g[f"p_{target}_low"].fillna(g[f"p_{target}"]), g[f"p_{target}_high"].fillna(g[f"p_{target}"])
+        ax.errorbar(p, g.index, xerr=[p - lo, hi - p], fmt="o", capsize=3)
+        ax.set_yticks(g.index, [f"{m} ({r} run{'s' if r > 1 else ''})" for m, r in zip(g.method, g.runs)])
+        ax.set(title=f"{d}: {'top-5 row' if target == 'top_k' else 'top-1 % row'} reached", xlim=(-0.03, 1.03), xlabel="share of runs")
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/31_report.ipynb #8c642241
 def kaplan_meier(times, events, level: float = 0.95) -> pd.DataFrame:

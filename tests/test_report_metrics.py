@@ -217,9 +217,9 @@ def test_design_tables_from_stored_scores_or_the_table_run(tmp_path):
 def test_report_notebook_writes_the_metrics_tables_and_figures():
     cells = "\n".join("".join(c["source"]) for c in json.loads((ROOT/"nbs"/"90_report.ipynb").read_text())["cells"])
     for name in ("hpo_regret", "hpo_top_rows", "hpo_survival_top5", "hpo_rank_tests", "hpo_wilcoxon_vs_bnn", "hpo_snap_distance",
-                 "hpo_regret_replay", "hpo_survival_replay"):
+                 "hpo_regret_replay", "hpo_survival_replay", "hpo_top_rows_replay"):
         assert f'"{name}"' in cells, f"90_report does not write {name}"
-    for fig in ("hpo_regret_replay", "hpo_survival_replay"): assert fig in R.FIGURE_ALT
+    for fig in ("hpo_regret_replay", "hpo_survival_replay", "hpo_top_rows_replay"): assert fig in R.FIGURE_ALT
 
 def _small_runs(runs_dir: Path, n_rows=30, n_seeds=6, n_trials=8):
     "A runs folder without training: a design table in bnnstudy.tables' layout (value = mean of 3 seeds) and replays of it."
@@ -267,5 +267,5 @@ def test_report_notebook_reports_the_metrics_from_a_runs_folder(tmp_path):
     snap = t("hpo_snap_distance")
     assert (snap.recorded == snap.trials).all() and (snap.max_distance > 0).all()
     assert set(t("hpo_survival_top5").method) == {"bnn", "grid", "random", "tpe"}
-    for fig in ("hpo_regret_replay", "hpo_survival_replay"): assert (out/"figures"/f"{fig}.png").stat().st_size > 0
+    for fig in ("hpo_regret_replay", "hpo_survival_replay", "hpo_top_rows_replay"): assert (out/"figures"/f"{fig}.png").stat().st_size > 0
     assert (out/"tables"/"hpo_top_rows.md").read_text().startswith("| dataset | method |")
