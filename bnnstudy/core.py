@@ -119,6 +119,7 @@ def _in_widget_notebook() -> bool:
     from importlib.util import find_spec
     return find_spec("ipywidgets") is not None
 
+# %% ../nbs/00_core.ipynb #8061e57e
 class Lines:
     "tqdm's interface (iterate, `update`, `set_postfix`, `close`, `with`), as a plain line every `every` of the total or `seconds`."
     def __init__(self, iterable=None, total=None, desc=None, every=0.1, seconds=30.0, file=None, disable=False, unit=None, **_):
@@ -154,6 +155,7 @@ class Lines:
         if not self._closed and not self.disable: self._write()
         self._closed = True
 
+# %% ../nbs/00_core.ipynb #fe70480b
 def progress(iterable=None, total=None, desc=None, disable=False, **kw):
     "A tqdm bar in a terminal or a widget notebook, else `Lines` (plain lines); `BNNSTUDY_PROGRESS` = bar, lines or off."
     mode = os.environ.get("BNNSTUDY_PROGRESS") or ("bar" if sys.stderr.isatty() or _in_widget_notebook() else "lines")

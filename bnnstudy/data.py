@@ -505,6 +505,7 @@ def _plain(o):   # NumPy scalars in a key (n_train=np.int64(100)) hash like the 
 
 def _hash(obj) -> str: return hashlib.sha256(json.dumps(obj, sort_keys=True, default=_plain).encode()).hexdigest()[:16]
 
+# %% ../nbs/01_data.ipynb #ee8d7da2
 _MEMO: OrderedDict[str, Data] = OrderedDict()
 _MEMO_BYTES = 2*2**30
 
@@ -523,6 +524,7 @@ def clear_cache(disk: bool = False):
     if disk:
         for sub in ("data", "hf"): shutil.rmtree(cache_dir()/sub, ignore_errors=True)
 
+# %% ../nbs/01_data.ipynb #56c44a47
 def _load_prepared(path: Path):
     try: return torch.load(path, weights_only=True, mmap=True)
     except Exception: return None    # damaged or from another torch: rebuilt below
@@ -639,6 +641,7 @@ def _check_table(table: pa.Table, target: str, task: str, where: str) -> tuple[l
     if len(classes) < 2: raise ValueError(f"{where}: classification needs at least two classes in {target!r}, found {classes}")
     return feats, classes
 
+# %% ../nbs/01_data.ipynb #1c0bf5f8
 def register_dataset(name: str, x=None, y=None, *, task: str, path=None, target: str = "target", hf: str | None = None,
                      split: str = "train", model: str | None = None) -> DatasetInfo:
     "Add dataset `name` to the study: from arrays `x`, `y`, a Parquet file `path` or a Hugging Face dataset `hf`; `task` classification or regression."
@@ -669,6 +672,7 @@ def register_dataset(name: str, x=None, y=None, *, task: str, path=None, target:
     atomic_write(registry_path(), json.dumps(reg, indent=1, default=lambda o: o.item()) + "\n")
     return _registered_info(name, entry)
 
+# %% ../nbs/01_data.ipynb #673c8626
 def _registered_source(info: DatasetInfo, e: dict) -> tuple[dict, str, list[str]]:
     "Prepared arrays of a registered dataset (one 'train' split: test and validation are carved from it)."
     path = Path(e["path"])

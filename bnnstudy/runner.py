@@ -61,6 +61,7 @@ def _attempt_batch(objective, trials: list[Trial], executor: Executor | None) ->
             now = time.time(); out.append((_failed(f"{type(e).__name__}: {e}", now, now), None))
     return out
 
+# %% ../nbs/15_runner.ipynb #3b0a4d9a
 def _check_timeout(timeout):
     "`timeout` if it is None or a positive number of seconds (the rule `optimize_parallel` applies too)."
     if timeout is None: return None
@@ -73,6 +74,7 @@ def _check_catch(catch) -> tuple:
         raise TypeError(f"catch must be an exception class or a tuple of them, e.g. catch=(RuntimeError,), got {catch!r}")
     return tuple(items)
 
+# %% ../nbs/15_runner.ipynb #74248e75
 def run_trials(opt: Optimizer, objective, n_trials: int, *, timeout: float | None = None, executor: Executor | None = None,
                batch_size: int = 1, progress: bool = True, catch=()) -> Optimizer:
     """Ask, evaluate and tell `n_trials` more trials of `objective` for `opt` (batches of `batch_size` on `executor`); returns `opt`.

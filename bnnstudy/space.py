@@ -7,6 +7,7 @@ from __future__ import annotations
 import math, itertools, numbers
 import numpy as np
 from scipy.stats import qmc
+from fastcore.basics import patch
 from .core import check_int
 
 # %% auto #0
@@ -52,6 +53,7 @@ class _Range(Param):
     def __eq__(self, other): return type(self) is type(other) and (self.low, self.high, self.log) == (other.low, other.high, other.log)
     def __hash__(self): return hash((type(self).__name__, self.low, self.high, self.log))
 
+# %% ../nbs/10_space.ipynb #45f9edd7
 class Float(_Range):
     "A real parameter in [`low`, `high`], uniform on a log scale when `log=True`."
     def __init__(self, low, high, log=False):
@@ -71,6 +73,7 @@ class Float(_Range):
     def to_value(self, native):   # 12 significant digits: encode/decode round trips give back the same float
         return min(max(float(f"{float(native):.12g}"), self.low), self.high)
 
+# %% ../nbs/10_space.ipynb #7744e656
 class Int(_Range):
     "An integer parameter in [`low`, `high`] (both included), log-spaced when `log=True`."
     def __init__(self, low, high, log=False):
@@ -133,6 +136,7 @@ class Choice(Param):
     def __eq__(self, other): return type(other) is type(self) and len(self.values) == len(other.values) and all(map(_same, self.values, other.values))
     def __hash__(self): return hash((type(self).__name__, len(self.values)))
 
+# %% ../nbs/10_space.ipynb #30e40215
 class Ordinal(Choice):
     "One of `values` in the order given (e.g. sizes 'S' < 'M' < 'L'): one ordered coordinate, local moves along the order."
     def __init__(self, values):
@@ -143,7 +147,6 @@ def _same(a, b) -> bool:
     "Equal values of the same kind: `True` is not the choice `1`, and `1` is the choice `1.0`."
     if _is_number(a) and _is_number(b): return a == b
     return type(a) is type(b) and a == b
-
 
 # %% ../nbs/10_space.ipynb #bc8b8992
 _PARAM_TYPES = {"float": Float, "int": Int}
@@ -181,7 +184,8 @@ class SearchSpace:
     def __eq__(self, other): return isinstance(other, SearchSpace) and self.params == other.params and self.names == other.names
 
 # %% ../nbs/10_space.ipynb #f02585e8
-def _validate(self: SearchSpace, params: dict) -> dict:
+@patch
+def validate(self: SearchSpace, params: dict) -> dict:
     "Check `params` against the space: no unknown or missing names, values in range; returns plain values."
     if not isinstance(params, dict): raise TypeError(f"a configuration must be a dict of parameter values, got {type(params).__name__}")
     unknown = [k for k in params if k not in self.params]
@@ -189,11 +193,10 @@ def _validate(self: SearchSpace, params: dict) -> dict:
     missing = [k for k in self.names if k not in params]
     if missing: raise ValueError(f"missing parameter {missing[0]!r}; a configuration needs all of {self.names}")
     return {k: p.to_value(p.to_native(k, params[k])) for k, p in self.params.items()}
-SearchSpace.validate = _validate
-
 
 # %% ../nbs/10_space.ipynb #cccc6e9b
-def _to_native(self: SearchSpace, configs) -> np.ndarray:
+@patch
+def to_native(self: SearchSpace, configs) -> np.ndarray:
     "Native rows (a float, an integer, or the position in `values`, per parameter) of configurations (one dict or a list), validated."
     if isinstance(configs, dict): configs = [configs]
     rows = []
@@ -201,55 +204,52 @@ def _to_native(self: SearchSpace, configs) -> np.ndarray:
         self.validate(c)
         rows.append([p.to_native(k, c[k]) for k, p in self.params.items()])
     return np.array(rows, dtype=float).reshape(len(rows), len(self.params))
-SearchSpace.to_native = _to_native
 
-def _from_native(self: SearchSpace, N: np.ndarray) -> list[dict]:
+@patch
+def from_native(self: SearchSpace, N: np.ndarray) -> list[dict]:
     "Configurations (plain Python values) of native rows `N`."
     ps = list(self.params.items())
     return [{k: p.to_value(row[j]) for j, (k, p) in enumerate(ps)} for row in np.asarray(N, dtype=float).reshape(-1, len(ps))]
-SearchSpace.from_native = _from_native
 
-def _encode_native(self: SearchSpace, N: np.ndarray) -> np.ndarray:
+@patch
+def encode_native(self: SearchSpace, N: np.ndarray) -> np.ndarray:
     "Encoded rows `(n, dim)` in [0, 1] of native rows `N` (what the surrogates see)."
     N = np.asarray(N, dtype=float).reshape(-1, len(self.params))
     cols = [p.native_to_encoded(N[:, j].astype(np.int64) if isinstance(p, Choice) else N[:, j])
             for j, p in enumerate(self.params.values())]
     return np.concatenate(cols, axis=1) if len(N) else np.zeros((0, self.dim))
-SearchSpace.encode_native = _encode_native
 
-def _decode_native(self: SearchSpace, X) -> np.ndarray:
+@patch
+def decode_native(self: SearchSpace, X) -> np.ndarray:
     "Native rows of the configurations nearest to encoded rows `X` (any real values: clipped, rounded, arg-maxed)."
     X = np.atleast_2d(np.asarray(X, dtype=float))
     if X.shape[1] != self.dim: raise ValueError(f"encoded points need {self.dim} columns, got {X.shape[1]}")
     return np.stack([p.encoded_to_native(X[:, self._slices[k]]) for k, p in self.params.items()], axis=1).astype(float)
-SearchSpace.decode_native = _decode_native
-
 
 # %% ../nbs/10_space.ipynb #224d1861
-def _encode(self: SearchSpace, configs) -> np.ndarray:
+@patch
+def encode(self: SearchSpace, configs) -> np.ndarray:
     "Rows in [0, 1]^dim for a list of configurations (or one dict)."
     return self.encode_native(self.to_native(configs))
-SearchSpace.encode = _encode
 
-def _decode(self: SearchSpace, X) -> list[dict]:
+@patch
+def decode(self: SearchSpace, X) -> list[dict]:
     "The configurations nearest to rows `X` of the encoding (plain Python values)."
     return self.from_native(self.decode_native(X))
-SearchSpace.decode = _decode
 
-def _snap(self: SearchSpace, X) -> np.ndarray:
+@patch
+def snap(self: SearchSpace, X) -> np.ndarray:
     "Project encoded rows onto the encodings of valid configurations (`encode(decode(X))`, vectorised)."
     return self.encode_native(self.decode_native(X))
-SearchSpace.snap = _snap
-
 
 # %% ../nbs/10_space.ipynb #e85fd432
-def _is_finite(self: SearchSpace) -> bool: return all(not isinstance(p, Float) for p in self.params.values())
-SearchSpace.is_finite = property(_is_finite)
+@patch(as_prop=True)
+def is_finite(self: SearchSpace) -> bool: return all(not isinstance(p, Float) for p in self.params.values())
 
-def _size(self: SearchSpace):
+@patch(as_prop=True)
+def size(self: SearchSpace):
     "Number of configurations (`math.inf` when a parameter is a `Float`)."
     return math.prod(p.n_values for p in self.params.values()) if self.is_finite else math.inf
-SearchSpace.size = property(_size)
 
 def _round_significant(a: np.ndarray, digits: int = 10) -> np.ndarray:
     "Round to `digits` significant digits, vectorised (0 stays 0)."
@@ -257,52 +257,52 @@ def _round_significant(a: np.ndarray, digits: int = 10) -> np.ndarray:
     e = np.floor(np.log10(np.where(a == 0, 1.0, np.abs(a)))) - (digits - 1)
     return np.round(a/10.0**e)*10.0**e
 
-def _keys_native(self: SearchSpace, N: np.ndarray) -> list[tuple]:
+@patch
+def keys_native(self: SearchSpace, N: np.ndarray) -> list[tuple]:
     "`key`s of native rows (integers and choice positions exact, floats to 10 significant digits)."
     K = np.array(N, dtype=float, copy=True).reshape(-1, len(self))
     for j, p in enumerate(self.params.values()):
         if isinstance(p, Float): K[:, j] = _round_significant(K[:, j])
     return [tuple(r) for r in K.tolist()]
-SearchSpace.keys_native = _keys_native
 
-def _key(self: SearchSpace, params: dict) -> tuple:
+@patch
+def key(self: SearchSpace, params: dict) -> tuple:
     "A hashable identity of a configuration (floats rounded to 10 significant digits)."
     return self.keys_native(self.to_native(params))[0]
-SearchSpace.key = _key
 
 # %% ../nbs/10_space.ipynb #48834ec7
-def _unit_to_native(self: SearchSpace, U: np.ndarray) -> np.ndarray:
+@patch
+def unit_to_native(self: SearchSpace, U: np.ndarray) -> np.ndarray:
     "Native rows of points `U` of `[0, 1)^len(space)` (one uniform number per parameter, not the encoding)."
     U = np.asarray(U, dtype=float).reshape(-1, len(self))
     return np.stack([p.unit_to_native(U[:, j]) for j, p in enumerate(self.params.values())], axis=1).astype(float)
-SearchSpace.unit_to_native = _unit_to_native
 
 
-def _sample(self: SearchSpace, n: int, rng: np.random.Generator) -> list[dict]:
+@patch
+def sample(self: SearchSpace, n: int, rng: np.random.Generator) -> list[dict]:
     "`n` independent uniform configurations (log-uniform for `log=True`)."
     return self.from_native(self.unit_to_native(rng.random((check_int(n, "n", 0), len(self)))))
-SearchSpace.sample = _sample
 
 def _sobol_unit(self: SearchSpace, n, rng):
     if n == 0: return np.zeros((0, len(self)))
     return qmc.Sobol(len(self), scramble=True, rng=rng).random_base2(max(0, math.ceil(math.log2(n))))[:n]
 
-def _sobol_native(self: SearchSpace, n: int, rng: np.random.Generator) -> np.ndarray:
+@patch
+def sobol_native(self: SearchSpace, n: int, rng: np.random.Generator) -> np.ndarray:
     "Native rows of `sobol(n, rng)`."
     return self.unit_to_native(_sobol_unit(self, check_int(n, "n", 0), rng))
-SearchSpace.sobol_native = _sobol_native
 
-def _sobol(self: SearchSpace, n: int, rng: np.random.Generator) -> list[dict]:
+@patch
+def sobol(self: SearchSpace, n: int, rng: np.random.Generator) -> list[dict]:
     "`n` configurations from a scrambled Sobol sequence seeded by `rng` (even coverage for small `n`)."
     return self.from_native(self.sobol_native(n, rng))
-SearchSpace.sobol = _sobol
 
-def _lhs(self: SearchSpace, n: int, rng: np.random.Generator) -> list[dict]:
+@patch
+def latin_hypercube(self: SearchSpace, n: int, rng: np.random.Generator) -> list[dict]:
     "`n` configurations from a Latin hypercube seeded by `rng`: every parameter's range cut in `n` strata, one point each."
     n = check_int(n, "n", 0)
     U = qmc.LatinHypercube(len(self), rng=rng).random(n) if n else np.zeros((0, len(self)))
     return self.from_native(self.unit_to_native(U))
-SearchSpace.latin_hypercube = _lhs
 
 # %% ../nbs/10_space.ipynb #d99c8fb6
 def _levels(p: Param, k: int) -> np.ndarray:
@@ -319,14 +319,15 @@ def _levels(p: Param, k: int) -> np.ndarray:
     idx = np.array([(n - 1)//2]) if k == 1 else np.linspace(0, n - 1, k).round().astype(int)
     return lo + idx
 
-def _grid(self: SearchSpace, budget: int) -> list[dict]:
+@patch
+def grid(self: SearchSpace, budget: int) -> list[dict]:
     "An even grid of at most `budget` configurations (the whole space when it is finite and fits)."
     budget = check_int(budget, "budget", 0)
     if budget < 1: raise ValueError("grid needs a budget of at least 1 point")
     return self.from_native(self.grid_native(budget))
-SearchSpace.grid = _grid
 
-def _grid_native(self: SearchSpace, budget: int) -> np.ndarray:
+@patch
+def grid_native(self: SearchSpace, budget: int) -> np.ndarray:
     "Native rows of `grid(budget)`."
     caps = [p.n_values if not isinstance(p, Float) else math.inf for p in self.params.values()]
     levels = [1]*len(caps)
@@ -337,7 +338,6 @@ def _grid_native(self: SearchSpace, budget: int) -> np.ndarray:
         levels[j] += 1
     axes = [_levels(p, k) for p, k in zip(self.params.values(), levels)]
     return np.array(list(itertools.product(*axes)), dtype=float).reshape(-1, len(self))
-SearchSpace.grid_native = _grid_native
 
 # %% ../nbs/10_space.ipynb #7e0d4334
 def _reflect(u):
@@ -362,7 +362,8 @@ def _moves(p: Param, x: float, rng, n: int, scale: float) -> np.ndarray:
         return np.clip(new, 0, k - 1)
     return (x + rng.integers(1, k, size=n)) % k   # any other category, uniformly
 
-def _neighbors_native(self: SearchSpace, x: np.ndarray, rng: np.random.Generator, n: int, scale: float) -> np.ndarray:
+@patch
+def neighbors_native(self: SearchSpace, x: np.ndarray, rng: np.random.Generator, n: int, scale: float) -> np.ndarray:
     "Native rows of `n` local moves of the native row `x`, shape (n, len(space)) (see `neighbors`)."
     ps = list(self.params.values())
     out = np.repeat(np.asarray(x, dtype=float).reshape(1, -1), n, axis=0)
@@ -374,9 +375,8 @@ def _neighbors_native(self: SearchSpace, x: np.ndarray, rng: np.random.Generator
     for j, p in enumerate(ps):
         if change[:, j].any(): out[change[:, j], j] = _moves(p, x[j], rng, int(change[:, j].sum()), scale)
     return out
-SearchSpace.neighbors_native = _neighbors_native
 
-def _neighbors(self: SearchSpace, params: dict, rng: np.random.Generator, n: int = 1, scale: float = 0.1) -> list[dict]:
+@patch
+def neighbors(self: SearchSpace, params: dict, rng: np.random.Generator, n: int = 1, scale: float = 0.1) -> list[dict]:
     "`n` random local moves from `params` (each differs in at least one parameter when any can change)."
     return self.from_native(self.neighbors_native(self.to_native(params)[0], rng, check_int(n, "n", 0), scale))
-SearchSpace.neighbors = _neighbors

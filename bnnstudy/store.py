@@ -211,29 +211,34 @@ class TrialStore:
             raise ValueError(f"{self.where} is not a readable bnnstudy trial store (SQLite: {e}); it may be corrupt: "
                              "restore it from a backup or pass a new storage path") from None
 
-    def _connect(self, timeout):
-        # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so the write lock is taken before any read
-        kw = dict(timeout=timeout, isolation_level=None, check_same_thread=False)
-        if self.path is None: return sqlite3.connect(":memory:", **kw)
-        if self.readonly:
-            # read-only media: no writer can exist there, and SQLite could not create the -shm index WAL mode reads
-            # through; with no log to fold in, the file is immutable
-            frozen = not Path(f"{self.path}-wal").exists() and not _writable(self.path.parent)
-            return sqlite3.connect(f"{self.path.resolve().as_uri()}?{'immutable=1' if frozen else 'mode=ro'}", uri=True, **kw)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        return sqlite3.connect(self.path, **kw)
+# %% ../nbs/13_store.ipynb #a4d607bc
+@patch
+def _connect(self: TrialStore, timeout):
+    # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so the write lock is taken before any read
+    kw = dict(timeout=timeout, isolation_level=None, check_same_thread=False)
+    if self.path is None: return sqlite3.connect(":memory:", **kw)
+    if self.readonly:
+        # read-only media: no writer can exist there, and SQLite could not create the -shm index WAL mode reads
+        # through; with no log to fold in, the file is immutable
+        frozen = not Path(f"{self.path}-wal").exists() and not _writable(self.path.parent)
+        return sqlite3.connect(f"{self.path.resolve().as_uri()}?{'immutable=1' if frozen else 'mode=ro'}", uri=True, **kw)
+    self.path.parent.mkdir(parents=True, exist_ok=True)
+    return sqlite3.connect(self.path, **kw)
 
-    def _check_schema(self, tables: set):
-        "One line when the file holds tables that are not a trial store's (other tables, or `study`/`trials` of another schema)."
-        cols = {t: {r[1] for r in self.con.execute(f"PRAGMA table_info({t})")} for t in ("study", "trials") if t in tables}
-        if tables and not ({"study", "trials"} <= tables and {"key", "value"} <= cols["study"]
-                           and {"id", "params", "status", "value", "error", "source"} <= cols["trials"]):
-            found = ", ".join(f"{t}({', '.join(sorted(cols[t]))})" if t in cols else t for t in sorted(tables))
-            raise ValueError(f"{self.where} is an SQLite file but not a bnnstudy trial store (its tables: {found}); "
-                             "pass a new storage path")
+# %% ../nbs/13_store.ipynb #ef1bbbe9
+@patch
+def _check_schema(self: TrialStore, tables: set):
+    "One line when the file holds tables that are not a trial store's (other tables, or `study`/`trials` of another schema)."
+    cols = {t: {r[1] for r in self.con.execute(f"PRAGMA table_info({t})")} for t in ("study", "trials") if t in tables}
+    if tables and not ({"study", "trials"} <= tables and {"key", "value"} <= cols["study"]
+                       and {"id", "params", "status", "value", "error", "source"} <= cols["trials"]):
+        found = ", ".join(f"{t}({', '.join(sorted(cols[t]))})" if t in cols else t for t in sorted(tables))
+        raise ValueError(f"{self.where} is an SQLite file but not a bnnstudy trial store (its tables: {found}); "
+                         "pass a new storage path")
 
-    def _tables(self) -> set:
-        return {r[0] for r in self.con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+@patch
+def _tables(self: TrialStore) -> set:
+    return {r[0] for r in self.con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
 # %% ../nbs/13_store.ipynb #9034c2bd
 def _switch_to_wal(con, timeout: float):
@@ -256,6 +261,7 @@ def _prepare(self: TrialStore):
         if "owner" not in [r[1] for r in self.con.execute("PRAGMA table_info(trials)")]:   # a store from before sessions
             self.con.execute("ALTER TABLE trials ADD COLUMN owner TEXT")
 
+# %% ../nbs/13_store.ipynb #c8a301b2
 @patch
 def _register(self: TrialStore):
     self.session = new_session()
@@ -271,6 +277,7 @@ def sessions(self: TrialStore) -> list[str]:
     if "sessions" not in self._tables(): return []
     return [r[0] for r in self.con.execute("SELECT owner FROM sessions")]
 
+# %% ../nbs/13_store.ipynb #a6a9a0ea
 @patch
 def _report_recovery(self: TrialStore, wal: WalState | None):
     "Warn when the log left by a writer that died (or a torn one, with no writer alive) was just recovered."

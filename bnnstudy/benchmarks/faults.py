@@ -73,6 +73,7 @@ if told < cfg["n_trials"]:
 print("done", flush=True)
 '''
 
+# %% ../../nbs/85_bench_faults.ipynb #a142430d
 def _run_child(cfg: dict, rng: np.random.Generator, kill: bool, max_delay: float) -> tuple[int, list[str]]:
     """Run the study process once: killed mid-tell (`cfg['kill_at_tell']`), or (`kill`) after 0-2 more told trials and a
     random delay of up to `max_delay` s -- in the objective, an ask, a tell or a commit -- or run to the end."""
