@@ -40,20 +40,23 @@ def seed_summary(row: dict, seeds) -> dict:
     sd = lambda a, m: float(a[m].std(ddof=1)) if m.sum() > 1 else math.nan
     status = "completed" if ok.all() else "diverged" if not ok.any() else "partly_diverged"
     secs = [row[f"seconds_seed{k}"] for k in seeds]
+    cpu = [row.get(f"cpu_seconds_seed{k}", math.nan) for k in seeds]
     return dict(value=mean(v, ok), value_sd=sd(v, ok), n_ok=int(ok.sum()), test=mean(t, tok), test_sd=sd(t, tok),
-                train_seconds=float(np.mean(secs)), row_seconds=float(np.sum(secs)), status=status)
+                train_seconds=float(np.mean(secs)), row_seconds=float(np.sum(secs)), row_cpu_seconds=float(np.sum(cpu)), status=status)
 
 def train_row(objective: HPOObjective, config: dict, seeds) -> dict:
     "Train `config` once per training seed in `seeds`: each seed's scores, seconds, status and curves, then `seed_summary`."
     m, data, out = objective.metric, objective.data, {}
     for k in seeds:
+        cpu = time.process_time()   # CPU seconds: what the run costs on an idle machine, however busy this one is
         r = objective.train(config, seed=int(k))
+        cpu = time.process_time() - cpu
         v = objective.value_of(r)
         ok = v is not None and math.isfinite(v)
         test = evaluate(r.model, data.test, data.task, device=objective.device)[m] if ok and len(data.test) else math.nan
         h = r.history
         col = lambda c: [float(x) for x in h[c]] if c in h else [math.nan]*len(h)
-        out |= {f"value_seed{k}": v if ok else math.nan, f"test_seed{k}": float(test), f"seconds_seed{k}": float(r.wall_time),
+        out |= {f"value_seed{k}": v if ok else math.nan, f"test_seed{k}": float(test), f"seconds_seed{k}": float(r.wall_time), f"cpu_seconds_seed{k}": cpu,
                 f"status_seed{k}": r.status, f"epochs_seed{k}": len(h), f"curve_seed{k}": col(f"val_{m}"),
                 f"loss_seed{k}": col("val_loss")}
     return seed_summary(out, seeds) | out
@@ -108,7 +111,7 @@ def _update_manifest(folder: Path, dataset: str, entry: dict):
         atomic_write_json(folder/"manifest.json", dict(sorted(m.items())))
 
 def _front(df: pd.DataFrame, names) -> pd.DataFrame:
-    first = ["row", *names, "value", "value_sd", "n_ok", "test", "test_sd", "train_seconds", "row_seconds", "status"]
+    first = ["row", *names, "value", "value_sd", "n_ok", "test", "test_sd", "train_seconds", "row_seconds", "row_cpu_seconds", "status"]
     return df[[c for c in first if c in df] + [c for c in df if c not in first]]
 
 # %% ../nbs/33_tables.ipynb #4974a423
@@ -140,7 +143,8 @@ def build_design(dataset: str, profile: str | dict = "cpu", folder=None, every: 
             settings=s, rows_done=len(df), rows_total=len(configs), complete=len(df) == len(configs),
             seconds=dict(train=round(float(df.row_seconds.sum()), 1) if len(df) else 0.0,
                          build=round(build0 + time.time() - t0, 1),
-                         per_row=round(float(df.row_seconds.mean()), 2) if len(df) else None),
+                         per_row=round(float(df.row_seconds.mean()), 2) if len(df) else None,
+                         cpu_per_row=_round(df.row_cpu_seconds.mean() if "row_cpu_seconds" in df else math.nan)),
             best=None if best is None else dict(row=int(best.row), value=float(best.value), value_sd=float(best.value_sd),
                                                 test=float(best.test)),
             threads=use_threads(None, dict(threads=0)), versions=package_versions(("bnnstudy", "torch", "numpy")),
@@ -167,6 +171,10 @@ def build_design(dataset: str, profile: str | dict = "cpu", folder=None, every: 
         if len(rows) != saved or not path.exists(): save()
     return pd.read_parquet(path)
 
+def _round(x, n: int = 2):
+    "`x` rounded, or None when it is not a finite number (strict JSON)."
+    return round(float(x), n) if x is not None and math.isfinite(x) else None
+
 def _main_thread() -> bool:
     import threading
     return threading.current_thread() is threading.main_thread()
@@ -180,8 +188,11 @@ def probe(dataset: str, profile: str | dict = "cpu", folder=None, threads: int |
     objective, s = design_objective(dataset, profile)
     objective.settings["fit"] = dict(objective.settings["fit"], epochs=1, patience=None)
     config = design_configs(objective.space, 1, s["design"], s["seed"])[0]
+    cpu = time.process_time()
     r = objective.train(config)
+    cpu = time.process_time() - cpu
     rec = dict(dataset=dataset, n_train=len(objective.data.train), seconds_per_epoch=round(float(r.wall_time), 2),
+               cpu_seconds_per_epoch=round(cpu, 2),
                threads=n, load=round(os.getloadavg()[0], 2), measured=dt.datetime.now(dt.timezone.utc).isoformat(timespec="minutes"))
     f = design_dir(folder)/PROBES
     old = pd.read_csv(f) if f.exists() else pd.DataFrame(columns=list(rec))
@@ -204,10 +215,13 @@ def estimate(profile: str | dict = "cpu", folder=None, datasets=None) -> pd.Data
         m, src = math.nan, "-"
         e = man.get(d)
         if e and e.get("rows_done") and json.dumps(e.get("settings"), sort_keys=True) == json.dumps(s, sort_keys=True):
-            m, src = e["seconds"]["per_row"]/len(s["train_seeds"]), f"{e['rows_done']} rows built, {e.get('threads')} thread(s)"
+            cpu = e["seconds"].get("cpu_per_row")
+            m = (cpu if cpu else e["seconds"]["per_row"])/len(s["train_seeds"])
+            src = f"{'CPU' if cpu else 'wall'} seconds of the rows built, {e.get('threads')} thread(s)"
         elif probes is not None and d in probes.index:
             pr = probes.loc[d]
-            m, src = float(pr.seconds_per_epoch)*s["fit"].get("epochs", 10), f"probe: 1 epoch, {int(pr.threads)} thread(s), load {pr.load:g}"
+            m = float(pr.cpu_seconds_per_epoch)*s["fit"].get("epochs", 10)
+            src = f"probe: CPU seconds of 1 epoch x epochs, {int(pr.threads)} thread(s)"
         done = (e or {}).get("rows_done", 0) if e and json.dumps(e.get("settings"), sort_keys=True) == json.dumps(s, sort_keys=True) else 0
         rows.append(dict(dataset=d, model=model, n_train=s["data"].get("n_train", "all"), max_len=s["data"].get("max_len", "-"),
                          epochs=s["fit"].get("epochs"), rows=s["n_design"], seeds=len(s["train_seeds"]), runs=runs,
@@ -226,8 +240,10 @@ def estimate_markdown(profile: str = "cpu", folder=None) -> str:
     return (f"# Design tables of the `{profile}` profile: estimated build time\n\n"
             f"Written by `python -m bnnstudy.tables estimate --profile {profile}` (`make tables` rewrites it). "
             "`brief_*`: the brief's measured epoch costs on 2 threads of an idle machine, scaled by rows, sequence length and "
-            "epochs (training only). `measured_*`: this machine, from the rows already built (mean seconds of one run, "
-            "evaluation included) or a one-epoch probe; `hours_left`: what the table still needs at that rate.\n\n"
+            "epochs (training only). `measured_*`: this machine's CPU seconds of one run (one thread; validation and test "
+            "scoring included) from the rows already built, or a one-epoch probe times the epochs: about what a run takes "
+            "on an idle core, however busy the machine was (its wall seconds are in the table and the manifest). "
+            "`hours_left`: what the table still needs at that rate.\n\n"
             + "\n".join(lines) + f"\n\nTotal: {e.brief_hours.sum():.1f} h from the brief's costs, "
             f"{e.measured_hours.sum():.1f} h as measured ({e.hours_left.sum():.1f} h left) for the datasets measured.\n")
 

@@ -67,7 +67,7 @@ def test_every_seed_stored_with_curves(built):
     s = design_settings("smoke", "wine_quality")
     assert len(df) == s["n_design"] and len(s["train_seeds"]) >= 2
     for k in s["train_seeds"]:
-        for c in ("value", "test", "seconds", "status", "epochs", "curve", "loss"): assert f"{c}_seed{k}" in df, f"{c}_seed{k}"
+        for c in ("value", "test", "seconds", "cpu_seconds", "status", "epochs", "curve", "loss"): assert f"{c}_seed{k}" in df, f"{c}_seed{k}"
         assert df[f"value_seed{k}"].notna().all() and df[f"test_seed{k}"].notna().all()
         assert all(len(c) == s["fit"]["epochs"] for c in df[f"curve_seed{k}"])
         np.testing.assert_allclose([c[-1] for c in df[f"curve_seed{k}"]], df[f"value_seed{k}"])   # the score is the last epoch's
@@ -94,7 +94,7 @@ def test_manifest_fields(built):
     assert man["settings"] == json.loads(json.dumps(design_settings("smoke", "wine_quality")))
     assert man["data_fingerprint"] == design_objective("wine_quality", "smoke")[0].data.fingerprint
     assert (man["rows_done"], man["rows_total"]) == (len(df), len(df))
-    assert man["seconds"]["train"] > 0 and man["seconds"]["build"] >= man["seconds"]["train"] * 0.5
+    assert man["seconds"]["train"] > 0 and man["seconds"]["build"] >= man["seconds"]["train"] * 0.5 and man["seconds"]["cpu_per_row"] > 0
     assert man["sha256"] == __import__("hashlib").sha256((folder/"wine_quality.parquet").read_bytes()).hexdigest()
     assert man["best"]["value"] == pytest.approx(df.value.max())
     assert man["commit"] is None or len(man["commit"]) >= 40
