@@ -69,7 +69,7 @@ def measure_plateau(dataset: str = "imdb", profile: str = "cpu", epochs: int = 3
                     tol: float = 0.01, max_minutes: float = 10.0, max_wall_minutes: float | None = None, data=None,
                     log=print) -> pd.DataFrame:
     "Per (start rate, seed): epochs to the validation-accuracy plateau and to the lowest validation loss, with the curves."
-    from ..runs import lr_settings
+    from bnnstudy.runs import lr_settings
     s = lr_settings(profile, dataset)
     fit_kw = {k: v for k, v in s["fit"].items() if k not in ("model", "epochs", "lr")}
     data = data if data is not None else load_data(dataset, seed=0, **s["data"])
