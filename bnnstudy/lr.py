@@ -709,9 +709,13 @@ def lr_study_run(model, data, arm: dict, *, fit_kw: dict, seed: int = 0, every=N
     t0 = time.perf_counter()
     res = fit(model, data, lr=lr, seed=seed, callbacks=[ctl], progress=False, device=device, **fit_kw)
     h, ch = res.history, ctl.history
-    det, det_bins = _test_metrics(metrics.probabilities(_as_logits(predict(res.model, data.test.x, device=device))),
-                                  data.test.y, data.task, n_bins)
-    mc, mc_bins = _test_metrics(mc_predictive(res.model, data.test.x, T, seed, device=device), data.test.y, data.task, n_bins)
+    try:
+        det, det_bins = _test_metrics(metrics.probabilities(_as_logits(predict(res.model, data.test.x, device=device))),
+                                      data.test.y, data.task, n_bins)
+        mc, mc_bins = _test_metrics(mc_predictive(res.model, data.test.x, T, seed, device=device), data.test.y, data.task, n_bins)
+    except ValueError as e:   # a diverged model's NaN outputs: the run is reported, without test metrics
+        if res.status != "diverged": raise
+        det, det_bins, mc, mc_bins = dict(error=str(e)), [], dict(error=str(e)), []
     reached = None if target is None or "val_accuracy" not in h else metrics.epochs_to_threshold(h.val_accuracy, target)
     rates = decision_rates(ch.decision if len(ch) else [])
     return dict(status=res.status, error=res.error, arm=dict(arm), lr=lr, every=every, controller=repr(ctl),

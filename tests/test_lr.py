@@ -501,3 +501,12 @@ def test_lr_verdicts_with_one_seed_say_so():
            _result("warmup-lr1e-3", 0, .7, 3, dict(controller="warmup"))]
     v = lr_verdicts(lr_table(res), claims={"test_accuracy": True})
     assert v.verdict.tolist() == ["too few seeds"] and v.n.tolist() == [1]
+
+
+def test_a_diverged_run_is_reported_without_test_metrics():
+    data = _toy_with_test()
+    model = tiny_model()
+    with torch.no_grad(): model.head[1].weight.fill_(float("nan"))   # NaN outputs from the first step
+    run = lr_study_run(model, data, dict(controller="uncertainty", signal="entropy", relative=1.0, lr=1e-2),
+                       fit_kw=dict(epochs=2, batch_size=32), every=2, T=3, probe_size=16)
+    assert run["status"] == "diverged" and "NaN" in run["test"]["error"] and run["reliability"] == []
