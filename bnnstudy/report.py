@@ -137,9 +137,19 @@ def runs_to_target_summary(rtt: pd.DataFrame) -> pd.DataFrame:
         median_surrogate_seconds=("surrogate_seconds_to_target", "median"))
 
 # %% ../nbs/31_report.ipynb #14a307bd
-def average_rank(curves: pd.DataFrame, study: str = "replay") -> pd.DataFrame:
-    "Mean rank of each method after every trial (over datasets and seeds of `study`): columns trial, method, rank."
-    c = curves[curves.study == study]
+def _spread(c: pd.DataFrame, deterministic) -> pd.DataFrame:
+    "Each deterministic method's one run (its lowest seed) copied into every seed of its dataset, so every block ranks every method."
+    det = c.method.isin(deterministic)
+    if not det.any(): return c
+    seeds, parts = c[~det].groupby("dataset").seed.unique(), [c[~det]]
+    for d, g in c[det].groupby(["dataset", "method"]):
+        one = g[g.seed == g.seed.min()]
+        parts += [one.assign(seed=s) for s in seeds.get(d[0], [one.seed.iloc[0]])]
+    return pd.concat(parts, ignore_index=True)
+
+def average_rank(curves: pd.DataFrame, study: str = "replay", deterministic=None) -> pd.DataFrame:
+    "Mean rank of each method after every trial (over datasets and seeds of `study`; a deterministic method's one run in every seed): trial, method, rank."
+    c = _spread(curves[curves.study == study], DETERMINISTIC if deterministic is None else deterministic)
     if c.empty: return pd.DataFrame(columns=["trial", "method", "rank"])
     c = c.assign(rank=c.groupby(["dataset", "seed", "trial"]).best.rank(ascending=False, method="average"))
     return c.groupby(["trial", "method"], as_index=False)["rank"].mean()

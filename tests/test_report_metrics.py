@@ -269,3 +269,10 @@ def test_report_notebook_reports_the_metrics_from_a_runs_folder(tmp_path):
     assert set(t("hpo_survival_top5").method) == {"bnn", "grid", "random", "tpe"}
     for fig in ("hpo_regret_replay", "hpo_survival_replay", "hpo_top_rows_replay"): assert (out/"figures"/f"{fig}.png").stat().st_size > 0
     assert (out/"tables"/"hpo_top_rows.md").read_text().startswith("| dataset | method |")
+
+def test_average_rank_counts_grids_one_run_in_every_block():
+    runs = [_run([0.70, 0.80], [0, 2], method="tpe", seed=0)] + [_run([0.60, 0.65], [3, 1], method="tpe", seed=s) for s in (1, 2)]
+    r = R.average_rank(pd.concat(runs + [_run([0.70, 0.72], [0, 5], method="grid", seed=0)]))
+    last = r[r.trial == 2].set_index("method")["rank"]
+    # grid (0.72) loses to tpe's seed 0 (0.80) and beats seeds 1 and 2 (0.65); ranked in seed 0's block only it would average 2
+    assert last.to_dict() == pytest.approx({"grid": 4/3, "tpe": 5/3})
