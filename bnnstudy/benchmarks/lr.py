@@ -47,6 +47,8 @@ def run_one(data, model_name: str, controller: str, seed: int, epochs: int, lr=1
                 test_f1=test.get("f1_binary" if data.task == "binary" else "f1_macro", math.nan),
                 test_ece=test.get("ece", math.nan), test_mce=test.get("mce", math.nan),
                 down_rate=float((decisions == "down").mean()) if len(decisions) else math.nan,
+                up_rate=float((decisions == "up").mean()) if len(decisions) else math.nan,
+                hold_rate=float((decisions == "hold").mean()) if len(decisions) else math.nan,
                 final_lr=float(h.next_lr.iloc[-1]), estimate_overhead=float(est),
                 epoch_time=float(h.epoch_time.mean()), wall_time=res.wall_time)
 
@@ -132,7 +134,8 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     out = g.agg(seeds=("seed", "count"), epochs=("epochs", "max"), epochs_to_target=("penalised", "mean"),
                 reached=("epochs_to_target", lambda e: int(e.notna().sum())), test_accuracy=("test_accuracy", "mean"),
                 test_accuracy_sd=("test_accuracy", "std"), test_f1=("test_f1", "mean"), test_ece=("test_ece", "mean"),
-                test_mce=("test_mce", "mean"), down_rate=("down_rate", "mean"), estimate_overhead=("estimate_overhead", "mean"),
+                test_mce=("test_mce", "mean"), down_rate=("down_rate", "mean"), up_rate=("up_rate", "mean"),
+                hold_rate=("hold_rate", "mean"), estimate_overhead=("estimate_overhead", "mean"),
                 epoch_time=("epoch_time", "mean"), wall_time=("wall_time", "mean"))
     fixed_epochs = out.xs("fixed", level="controller").epochs
     out["epoch_share"] = out.epochs_to_target / fixed_epochs.reindex(out.index.get_level_values("dataset")).to_numpy()
@@ -162,7 +165,7 @@ def verdict(summary: pd.DataFrame, controllers=UNCERTAINTY, ablations=ABLATIONS,
 def format_table(summary: pd.DataFrame) -> str:
     "The summary as a fixed-width text table."
     cols = ["dataset", "controller", "epochs_to_target", "reached", "epoch_share", "test_accuracy", "test_accuracy_sd",
-            "test_f1", "test_ece", "test_mce", "down_rate", "estimate_overhead", "epoch_time", "wall_time"]
+            "test_f1", "test_ece", "test_mce", "down_rate", "up_rate", "hold_rate", "estimate_overhead", "epoch_time", "wall_time"]
     return summary[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}")
 
 def _md(df: pd.DataFrame) -> str:
