@@ -275,4 +275,4 @@ def main(command: str,                  # build | estimate | probe
         elif command == "probe":
             for d in names: print(probe(d, profile, folder, threads=1 if threads is None else threads), flush=True)
         else: raise ValueError(f"unknown command {command!r}; use build, estimate or probe")
-    except ValueError as e: raise SystemExit(f"error: {e}") from None
+    except (ValueError, FileNotFoundError) as e: raise SystemExit(f"error: {e}") from None   # no data offline: one line
