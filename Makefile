@@ -44,17 +44,23 @@ test: $(STAMP) lint  ## the lint, every notebook as a test (nbdev_test), then py
 lint: $(STAMP)  ## ruff over the package, the tests and the notebooks (rules in ruff.toml)
 	$(BIN)/ruff check bnnstudy tests nbs .ci
 
-# the everyday loop: the library's notebooks (00-4x and index; not the papermill templates 5x, the benchmarks 8x or the
-# report 90) and the tests not marked pipeline, faults or slow (tests/conftest.py); its time goes to dev_loop.md
+# the everyday loop, as the lint plus two processes side by side (one per core): the cheap library notebooks (FAST_NBS:
+# core, space, store, optimizers, runner, the hpo compat module and the test functions: seconds each, no training) and
+# the tests not marked pipeline, faults or slow (tests/conftest.py: the measured slow ones, the Dask cluster), which
+# exercise every other library module; its 15 slowest tests are printed, its wall and CPU time and the load go to
+# dev_loop.md (written when tests fail too, with the result; cores from getconf: nproc obeys OMP_NUM_THREADS=1)
+FAST_NBS := ^(00_core|10_space|13_store|14_optimizers|15_runner|17a_hpo_compat|19_testfns)\.ipynb$$
 test-fast: export OMP_NUM_THREADS = 1
-test-fast: $(STAMP) lint  ## the quick loop (< 2 min): library notebooks + pytest -m "not pipeline and not faults and not slow"
-	@start=$$(date +%s); \
-	$(BIN)/nbdev_test --n_workers 2 --file_re '^([0-4]|index)'; \
-	$(BIN)/pytest -m "not pipeline and not faults and not slow"; \
-	secs=$$(( $$(date +%s) - start )); \
-	printf '# make test-fast\n\n`make test-fast` (after the lint: the library notebooks, then pytest -m "not pipeline and not faults and not slow") took %s s on %s CPU cores (%s UTC).\n' \
-	    "$$secs" "$$(nproc)" "$$(date -u '+%Y-%m-%d %H:%M')" > reports/tables/dev_loop.md; \
-	echo "make test-fast: $$secs s (written to reports/tables/dev_loop.md)"
+test-fast: $(STAMP) lint  ## the quick loop (< 2 min): cheap library notebooks + pytest -m "not pipeline and not faults and not slow"
+	@load=$$(cut -d' ' -f1-3 /proc/loadavg); start=$$(date +%s); \
+	$(BIN)/nbdev_test --n_workers 1 --file_re '$(FAST_NBS)' & nbs=$$!; \
+	$(BIN)/pytest -m "not pipeline and not faults and not slow" --durations=15 || rc=$$?; \
+	wait $$nbs || rc=$${rc:-1}; \
+	secs=$$(( $$(date +%s) - start )); cpu=$$(awk -v hz=$$(getconf CLK_TCK) '{printf "%.0f", ($$14 + $$15 + $$16 + $$17)/hz}' /proc/$$$$/stat); \
+	result=$$([ $${rc:-0} = 0 ] && echo passed || echo "failed (exit $$rc)"); \
+	printf '# make test-fast\n\n`make test-fast` (after the lint: the cheap library notebooks beside pytest -m "not pipeline and not faults and not slow") took %s s (%s CPU seconds), %s, on %s CPU cores (%s UTC; load average before it %s).\n' \
+	    "$$secs" "$$cpu" "$$result" "$$(getconf _NPROCESSORS_ONLN)" "$$(date -u '+%Y-%m-%d %H:%M')" "$$load" > reports/tables/dev_loop.md; \
+	echo "make test-fast: $$secs s ($$cpu CPU s), $$result (written to reports/tables/dev_loop.md)"; exit $${rc:-0}
 
 # the docs site under _docs/ (README as index.html, one page per notebook) from the notebooks as committed, and
 # README.md from nbs/index.ipynb (see .ci/site.py: Quarto, which nbdev_docs needs, cannot be installed from PyPI here)
