@@ -137,6 +137,8 @@ def runs_to_target_summary(rtt: pd.DataFrame) -> pd.DataFrame:
         median_surrogate_seconds=("surrogate_seconds_to_target", "median"))
 
 # %% ../nbs/31_report.ipynb #14a307bd
+DETERMINISTIC = ("grid",)   # methods whose visited configurations do not depend on the seed
+
 def _spread(c: pd.DataFrame, deterministic) -> pd.DataFrame:
     "Each deterministic method's one run (its lowest seed) copied into every seed of its dataset, so every block ranks every method."
     det = c.method.isin(deterministic)
@@ -252,8 +254,6 @@ def hpo_summary(results: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 # %% ../nbs/31_report.ipynb #400dcfbe
-DETERMINISTIC = ("grid",)   # methods whose visited configurations do not depend on the seed
-
 def single_run(curves: pd.DataFrame, methods=DETERMINISTIC) -> pd.DataFrame:
     "`curves` with one run (the lowest seed) per study × dataset of each deterministic method in `methods`."
     c = curves
