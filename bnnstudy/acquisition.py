@@ -8,11 +8,11 @@ import math
 import numpy as np
 from scipy.special import erfcx
 from scipy.stats import norm
-from .space import SearchSpace
+from .space import SearchSpace, Float
 
 # %% auto #0
 __all__ = ['ACQUISITIONS', 'log_h', 'expected_improvement', 'log_expected_improvement', 'upper_confidence_bound', 'thompson',
-           'optimize_acquisition', 'ask_timings']
+           'local_candidates', 'optimize_acquisition', 'ask_timings']
 
 # %% ../nbs/12_acquisition.ipynb #d1ce55ad
 _LOG_2PI_HALF, _LOG_PI_2_HALF = math.log(2*math.pi)/2, math.log(math.pi/2)/2
@@ -59,6 +59,21 @@ def thompson(surrogate, X, rng: np.random.Generator, n: int = 1) -> np.ndarray:
     "`n` posterior function draws at rows of `X`, shape (n, len(X)); each row is one Thompson sample to maximise."
     return surrogate.sample(X, n, rng)
 
+# %% ../nbs/12_acquisition.ipynb #22853ed1
+def local_candidates(space: SearchSpace, centers: np.ndarray, rng: np.random.Generator, n_local: int = 32,
+                     scale: float = 0.1) -> np.ndarray:
+    "Native rows next to native rows `centers`: each one-parameter change to another level, plus `n_local` local moves each."
+    ps, out = list(space.params.values()), []
+    for c in np.asarray(centers, dtype=float).reshape(-1, len(ps)):
+        for j, p in enumerate(ps):
+            if isinstance(p, Float) or p.n_values > 64: continue   # continuous or long integer ranges: the moves below
+            levels = np.arange(p.n_values) if hasattr(p, "values") else np.arange(p.low, p.high + 1)   # native values
+            rows = np.repeat(c[None], len(levels) - 1, axis=0)
+            rows[:, j] = levels[levels != c[j]]
+            out.append(rows)
+        out.append(space.neighbors_native(c, rng, n_local, scale))
+    return np.concatenate(out) if out else np.zeros((0, len(ps)))
+
 # %% ../nbs/12_acquisition.ipynb #49593953
 ACQUISITIONS = ("ei", "ucb", "ts")
 
@@ -85,9 +100,9 @@ def _far(space, N, taken, min_distance):
     return N[d2.min(1) >= min_distance**2]
 
 def _search(space, score, observed, rng, exclude, n_candidates, top_points, n_local, rounds, scale, full,
-            taken=np.zeros((0, 0)), min_distance=0.0):
-    "Native rows and acquisition values: a Sobol design (or the whole space if small) plus local moves."
-    parts = [full if full is not None else space.sobol_native(n_candidates, rng)]
+            taken=np.zeros((0, 0)), min_distance=0.0, start=None):
+    "Native rows and acquisition values: a Sobol design (or `start`, or the whole space if small) plus local moves."
+    parts = [full if full is not None else start if start is not None else space.sobol_native(n_candidates, rng)]
     parts += [space.neighbors_native(x, rng, n_local, scale) for x in observed]
     seen = set(exclude)
     pool, _ = _unseen(space, _far(space, np.concatenate(parts), taken, min_distance), seen)
@@ -103,10 +118,12 @@ def _search(space, score, observed, rng, exclude, n_candidates, top_points, n_lo
 def optimize_acquisition(space: SearchSpace, surrogate, kind: str = "ei", best: float | None = None,
                          rng: np.random.Generator | None = None, n: int = 1, exclude=(), *, n_candidates: int = 512,
                          top_points: int = 5, n_local: int = 32, rounds: int = 4, scale: float = 0.1,
-                         beta: float = 4.0, observed=None, full_space_limit: int = 4096, min_distance: float = 0.03) -> list[dict]:
+                         beta: float = 4.0, observed=None, full_space_limit: int = 8192, min_distance: float = 0.03,
+                         centers=None) -> list[dict]:
     """`n` distinct configurations maximising acquisition `kind` ("ei", "ucb", "ts", or "mean" for pure exploitation;
     maximisation) under a fitted `surrogate`, none of whose `space.key` is in `exclude` (keys or configurations).
-    Fewer than `n` only when the space has run out."""
+    With `centers` (configurations), only `local_candidates` around them are searched. Fewer than `n` only when the
+    space (or the neighbourhood) has run out."""
     if kind not in ACQUISITIONS + ("mean",): raise ValueError(f"unknown acquisition {kind!r}; choose one of {ACQUISITIONS}")
     if rng is None: raise ValueError("optimize_acquisition needs an explicit rng (numpy.random.Generator)")
     if not getattr(surrogate, "fitted", False): raise ValueError("the surrogate is not fitted; call surrogate.fit(X, y) first")
@@ -116,15 +133,21 @@ def optimize_acquisition(space: SearchSpace, surrogate, kind: str = "ei", best: 
         observed = space.decode_native(surrogate.X_[np.argsort(-surrogate.y_)[:top_points]])
     else: observed = space.to_native(observed)
     full = space.grid_native(space.size) if space.is_finite and space.size <= full_space_limit else None
+    start = None
+    if centers is not None:   # a local step: the neighbourhood of `centers` replaces the global candidates
+        observed = space.to_native(centers)
+        pool = local_candidates(space, observed, rng, n_local, scale)
+        full, start = (pool, None) if space.is_finite else (None, pool)
     picks, model = [], surrogate
     draw_seed = int(rng.integers(2**63 - 1))   # the same seed evaluates the same posterior draws anywhere
     for i in range(n):
         score = _scorer(kind, model, best, beta, draw_seed, i, n)   # "ts": draw i of n for batch point i
         taken = np.concatenate([surrogate.X_, space.encode_native(np.array(picks).reshape(-1, len(space)))])
         pool, values = _search(space, score, observed, rng, exclude, n_candidates, top_points, n_local, rounds, scale, full,
-                               taken, min_distance)
+                               taken, min_distance, start)
         if not len(pool) and min_distance > 0:   # everything left is near a taken point: allow near points
-            pool, values = _search(space, score, observed, rng, exclude, n_candidates, top_points, n_local, rounds, scale, full)
+            pool, values = _search(space, score, observed, rng, exclude, n_candidates, top_points, n_local, rounds, scale, full,
+                                   start=start)
         if not len(pool): break   # a finite space with nothing left
         picks.append(pool[int(np.argmax(values))])
         exclude = exclude | set(space.keys_native(picks[-1]))

@@ -11,6 +11,7 @@ from fastcore.basics import patch
 import bnnstudy
 from .space import SearchSpace, Float, Int, Choice, Ordinal
 from .acquisition import optimize_acquisition, ACQUISITIONS
+from .core import check_int
 from .store import Trial, TrialStore, FORMAT, session_alive
 
 # %% auto #0
@@ -60,10 +61,7 @@ def _rng(seed: int, *keys: int) -> np.random.Generator:
     "An independent generator for (seed, stream, index): the same keys always give the same stream."
     return np.random.default_rng([int(seed), *map(int, keys)])
 
-def _count(n, what="n") -> int:
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{what} must be a positive integer, got {n!r}")
-    return int(n)
+def _count(n, what="n") -> int: return check_int(n, what)
 
 # %% ../nbs/14_optimizers.ipynb #1ad4380f
 class Optimizer:
@@ -364,16 +362,18 @@ class ModelOptimizer(Optimizer):
     "Bayesian optimisation skeleton: a seeded space-filling design, then `_surrogate` + acquisition maximisation."
     def __init__(self, space, seed=0, maximize=False, storage=None, n_initial: int | None = None, initial: str = "sobol",
                  acquisition: str = "ei", acquisition_kw: dict | None = None, output_transform: str = "rank",
-                 options: dict | None = None):
+                 local_every: int = 0, local_top: int = 3, options: dict | None = None):
         if output_transform not in _TRANSFORMS: raise ValueError(f"output_transform must be one of {_TRANSFORMS}, got {output_transform!r}")
         self.output_transform = output_transform
         if initial not in _DESIGNS: raise ValueError(f"initial must be one of {list(_DESIGNS)}, got {initial!r}")
         if acquisition not in ACQUISITIONS: raise ValueError(f"unknown acquisition {acquisition!r}; choose one of {list(ACQUISITIONS)}")
         self.n_initial = default_n_initial(space) if n_initial is None else _count(n_initial, "n_initial")
         self.initial, self.acquisition, self.acquisition_kw = initial, acquisition, dict(acquisition_kw or {})
+        self.local_every, self.local_top = check_int(local_every, "local_every", 0), check_int(local_top, "local_top")
         self._design = getattr(space, _DESIGNS[initial])(self.n_initial, _rng(seed, _STREAM_DESIGN))
         super().__init__(space, seed, maximize, storage, options=dict(n_initial=self.n_initial, initial=initial,
-                         acquisition=acquisition, acquisition_kw=self.acquisition_kw, output_transform=output_transform) | (options or {}))
+                         acquisition=acquisition, acquisition_kw=self.acquisition_kw, output_transform=output_transform,
+                         local_every=self.local_every, local_top=self.local_top) | (options or {}))
 
     def _surrogate(self, seed: int): raise NotImplementedError
 
@@ -388,6 +388,10 @@ class ModelOptimizer(Optimizer):
             if ok.sum() < 2: out += self._fill(n - len(out), rng, keys)
             else: out += self._model_proposals(n - len(out), rng, keys)
         return out
+
+    def _local_step(self) -> bool:
+        "Whether this ask is a local step: every `local_every`-th model-based ask (counted from the asks, so a resumed study agrees)."
+        return bool(self.local_every) and (len(self._trials) - self.n_initial) % self.local_every == self.local_every - 1
 
     def _fill(self, n, rng, keys):
         "Random new configurations, also distinct from `keys` (proposals already in this batch)."
@@ -405,8 +409,15 @@ class ModelOptimizer(Optimizer):
         utility = model_targets(np.concatenate([y, np.full(len(pending), y[ok].max())]), transform=self.output_transform)
         surrogate = self._surrogate(int(rng.integers(2**31 - 1))).fit(X, utility)
         exclude = self._seen | keys
-        props = optimize_acquisition(self.space, surrogate, self.acquisition, float(utility[:len(y)][ok].max()), rng, n=n,
-                                     exclude=exclude, **self.acquisition_kw)
+        best = float(utility[:len(y)][ok].max())
+        props = []
+        if self._local_step():   # only the neighbours of the best observations; global when they are all taken
+            centers = [params[i] for i in np.argsort(np.where(ok, y, np.inf))[:min(self.local_top, int(ok.sum()))]]
+            props = optimize_acquisition(self.space, surrogate, self.acquisition, best, rng, n=n, exclude=exclude,
+                                         centers=centers, **self.acquisition_kw)
+        if len(props) < n:
+            props += optimize_acquisition(self.space, surrogate, self.acquisition, best, rng, n=n - len(props),
+                                          exclude=exclude | {self.space.key(p) for p in props}, **self.acquisition_kw)
         out = []
         for p in props:   # guard: whatever the maximiser returns, never a repeat
             k = self.space.key(p)
@@ -422,16 +433,22 @@ class BNNOptimizer(ModelOptimizer):
     method = "bnn"
     def __init__(self, space, seed=0, maximize=False, storage=None, surrogate: str = "bll",
                  surrogate_kw: dict | None = None, n_initial=None, initial="sobol", acquisition="ei", acquisition_kw=None,
-                 output_transform: str = "rank"):
+                 output_transform: str = "rank", features: str = "levels", local_every: int = 2, local_top: int = 3):
         surrogate = _SURROGATE_ALIASES.get(surrogate, surrogate)
+        if features not in _FEATURES: raise ValueError(f"features must be one of {_FEATURES}, got {features!r}")
         if surrogate_kw is None: surrogate_kw = dict(bootstrap=True) if surrogate == "ensemble" else {}   # the default: bootstrapped members
-        self.surrogate, self.surrogate_kw = surrogate, dict(surrogate_kw)
+        self.surrogate, self.surrogate_kw, self.features = surrogate, dict(surrogate_kw), features
         super().__init__(space, seed, maximize, storage, n_initial, initial, acquisition, acquisition_kw, output_transform,
-                         options=dict(surrogate=surrogate, surrogate_kw=self.surrogate_kw))
+                         local_every, local_top, options=dict(surrogate=surrogate, surrogate_kw=self.surrogate_kw, features=features))
 
     def _surrogate(self, seed):
-        from bnnstudy.surrogate import make_surrogate
-        return make_surrogate(self.surrogate, seed=seed, **self.surrogate_kw)
+        from bnnstudy.surrogate import make_surrogate, level_features, OnFeatures
+        model = make_surrogate(self.surrogate, seed=seed, **self.surrogate_kw)
+        # "levels": ordered levels also as thermometer bits, so the network can give each level its own effect
+        features = level_features(self.space)
+        return OnFeatures(model, features) if self.features == "levels" and features.n_extra else model
+
+_FEATURES = ("levels", "none")
 
 # %% ../nbs/14_optimizers.ipynb #229f9e88
 class GPOptimizer(ModelOptimizer):

@@ -12,7 +12,7 @@ import torch
 # %% auto #0
 __all__ = ['SURROGATES', 'StackedMLP', 'train_stacked', 'SurrogateProtocol', 'one_thread', 'Surrogate', 'DeepEnsemble',
            'MCDropoutMLP', 'bayesian_linear_regression', 'BayesianLastLayer', 'heldout_scores', 'register_surrogate',
-           'make_surrogate']
+           'make_surrogate', 'level_features', 'OnFeatures']
 
 # %% ../nbs/11_surrogate.ipynb #f453c7df
 class StackedMLP:
@@ -299,7 +299,7 @@ def bayesian_linear_regression(Phi: np.ndarray, y: np.ndarray, iters: int = 100,
 class BayesianLastLayer(Surrogate):
     "DNGO: a tanh MLP's last hidden layer as features for an evidence-maximising Bayesian linear regression."
     def __init__(self, width: int = 50, depth: int = 2, steps: int = 400, warm_steps: int = 100, lr: float = 1e-2,
-                 prior_weight: float = 0.1, input_scale: float = 3.0, max_beta: float = 1e4, min_beta: float = 4.0,
+                 prior_weight: float = 0.1, input_scale: float = 1.0, max_beta: float = 1e4, min_beta: float = 4.0,
                  anchored: bool = True, seed: int = 0, warm_start: bool = True):
         super().__init__(seed, warm_start)
         self.width, self.depth, self.steps, self.warm_steps = width, depth, steps, warm_steps
@@ -371,3 +371,46 @@ def make_surrogate(name: str = "ensemble", seed: int = 0, **kw) -> SurrogateProt
     if name not in SURROGATES: raise ValueError(f"unknown surrogate {name!r}; choose one of {sorted(set(SURROGATES) | set(_REGISTERED_BY))}")
     return SURROGATES[name](seed=seed, **kw)
 
+
+# %% ../nbs/11_surrogate.ipynb #1481a9c3
+def level_features(space) -> callable:
+    """A map from encoded rows of `space` (its unit-cube encoding) to surrogate inputs: each ordered `Choice`/`Ordinal`
+    coordinate is kept and followed by its thermometer code (bit k: level index >= k, for k = 1 … levels-1)."""
+    steps, start = [], 0
+    for p in space.params.values():
+        if getattr(p, "ordinal", False) and hasattr(p, "values"): steps.append((start, len(p.values)))
+        start += p.width
+    def features(X):
+        X = np.asarray(X, dtype=np.float64)
+        cols = [X]
+        for j, levels in steps:
+            k = np.minimum((np.clip(X[:, j], 0, 1)*levels).astype(np.int64), levels - 1)   # the level index of coordinate j
+            cols.append((k[:, None] >= np.arange(1, levels)[None]).astype(np.float64))
+        return np.concatenate(cols, axis=1)
+    features.n_extra = sum(levels - 1 for _, levels in steps)
+    return features
+
+# %% ../nbs/11_surrogate.ipynb #be162ddc
+class OnFeatures:
+    "A surrogate `base` fitted to `features(X)` instead of `X` (`SurrogateProtocol`; `X_` keeps the encoded rows)."
+    def __init__(self, base, features): self.base, self.features, self.fitted = base, features, False
+
+    def fit(self, X, y) -> OnFeatures:
+        X = _check_X(X)
+        self.base.fit(self.features(X), y)
+        self.X_, self.y_, self.fitted = X, np.asarray(y, dtype=np.float64).reshape(-1), True
+        return self
+
+    def predict(self, X, **kw): return self.base.predict(self.features(_check_X(X, self.X_.shape[1])), **kw)
+    def sample(self, X, n: int, rng: np.random.Generator): return self.base.sample(self.features(_check_X(X, self.X_.shape[1])), n, rng)
+
+    def fantasize(self, X, y) -> OnFeatures:
+        X = _check_X(X, self.X_.shape[1])
+        new = copy.copy(self)
+        new.base = self.base.fantasize(self.features(X), y)
+        new.X_, new.y_ = np.concatenate([self.X_, X]), np.concatenate([self.y_, np.reshape(y, -1)])
+        return new
+
+    @property
+    def noise_var_(self): return self.base.noise_var_
+    def __repr__(self): return f"OnFeatures({self.base!r})"

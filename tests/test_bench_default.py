@@ -23,11 +23,36 @@ def test_model_targets_keep_the_order_and_stay_finite():
     assert (np.argsort(-u) == np.argsort(y)).all()
     assert model_targets(y, transform="none")[3] == -0.5
 
-def test_the_default_bnn_is_the_last_layer_on_ranks_and_the_ensemble_bootstraps():
+def test_the_default_bnn_is_the_last_layer_on_ranks_with_level_features_and_local_steps_and_the_ensemble_bootstraps():
     opt = make_optimizer("bnn", SPACE)
-    assert opt.surrogate == "bll" and opt.output_transform == "rank"
+    assert opt.surrogate == "bll" and opt.output_transform == "rank" and opt.features == "levels" and opt.local_every == 2
+    assert make_optimizer("gp", SPACE).local_every == 0   # the GP baseline stays plain global BO
     s = make_optimizer("bnn", SPACE, surrogate="ensemble")._surrogate(0)
-    assert type(s).__name__ == "DeepEnsemble" and s.bootstrap
+    base = getattr(s, "base", s)   # behind the level features when the space has ordered levels
+    assert type(base).__name__ == "DeepEnsemble" and base.bootstrap
+
+def test_level_features_wrap_the_surrogate_only_when_the_space_has_ordered_levels():
+    from bnnstudy.space import SearchSpace, Float, Ordinal
+    plain = SearchSpace(x=Float(0.0, 1.0))
+    assert type(make_optimizer("bnn", plain)._surrogate(0)).__name__ == "BayesianLastLayer"
+    levels = SearchSpace(x=Float(0.0, 1.0), n=Ordinal([1, 2, 4, 8]))
+    assert type(make_optimizer("bnn", levels)._surrogate(0)).__name__ == "OnFeatures"
+    assert type(make_optimizer("bnn", levels, features="none")._surrogate(0)).__name__ == "BayesianLastLayer"
+
+def test_local_steps_alternate_with_global_ones_and_propose_neighbours_of_the_best():
+    from bnnstudy.space import SearchSpace, Choice, Ordinal
+    space = SearchSpace(a=Ordinal(list(range(8))), b=Ordinal(list(range(8))), c=Choice(["x", "y", "z"]))
+    f = lambda p: (p["a"] - 5)**2 + (p["b"] - 2)**2 + (p["c"] != "y")
+    opt = make_optimizer("bnn", space, seed=0, surrogate_kw=dict(steps=100))
+    local = []
+    for i in range(16):
+        is_local = i >= opt.n_initial and opt._local_step()
+        t = opt.ask()
+        if is_local:   # one parameter away from one of the three best before this ask
+            told = sorted((tr for tr in opt.trials if tr.told), key=lambda tr: tr.value)[:3]
+            local.append(min(sum(t.params[k] != tr.params[k] for k in t.params) for tr in told))
+        opt.tell(t, f(t.params))
+    assert len(local) == 5 and max(local) == 1
 
 def test_bootstrap_members_differ_at_the_data():
     from bnnstudy.surrogate import DeepEnsemble

@@ -15,7 +15,7 @@ from ..space import SearchSpace, Float, Choice
 try: from bnnstudy.space import Ordinal
 except ImportError: Ordinal = Choice
 from ..testfns import FUNCTIONS as _TESTFNS, TestFunction, branin, hartmann6
-from ..hpo import make_optimizer
+from ..optimizers import make_optimizer
 from . import suite
 try: from bnnstudy.optimizers import model_targets
 except ImportError:   # before the optimizers transformed their targets: utilities are the negated losses
@@ -24,7 +24,7 @@ except ImportError:   # before the optimizers transformed their targets: utiliti
 # %% auto #0
 __all__ = ['SYNTHETIC', 'SUITE', 'GROUPS', 'METHODS', 'TIMING', 'get_problem', 'expand', 'optimizer_for', 'run', 'regret_table',
            'evals_to_random', 'average_rank', 'wilcoxon_table', 'suite_summary', 'ask_seconds', 'heldout_nll',
-           'md_table', 'report', 'main']
+           'rank_correlation', 'merge_extras', 'md_table', 'report', 'main']
 
 # %% ../../nbs/82_bench_hpo.ipynb #1af2c170
 _BRANIN_CAT = {"a": (1.0, 0.0), "b": (0.0, 3.0), "c": (4.0, -2.0)}   # category -> (offset, shift of x1)
@@ -205,7 +205,7 @@ def _predictive(model, X):
 def heldout_nll(problem: str, surrogate_for, n: int = 25, n_test: int = 200, seeds: int = 5) -> float:
     """Median over `seeds` of the held-out NLL (per point, standardised units) of a surrogate fitted to `n` random
     configurations, on `n_test` others. Targets are the optimizers' model targets (`model_targets`), standardised with the
-    training points' mean and standard deviation; `surrogate_for(seed)` builds an unfitted surrogate."""
+    training points' mean and standard deviation; `surrogate_for(seed, space)` builds an unfitted surrogate."""
     fn = get_problem(problem)
     out = []
     for s in range(seeds):
@@ -215,19 +215,34 @@ def heldout_nll(problem: str, surrogate_for, n: int = 25, n_test: int = 200, see
         z = model_targets(y[:n], y)   # what the optimizer's surrogate is fitted to (utilities: larger is better)
         mu, sd = z[:n].mean(), z[:n].std() or 1.0
         z = (z - mu)/sd
-        m, v = _predictive(surrogate_for(s).fit(X[:n], z[:n]), X[n:])
+        m, v = _predictive(surrogate_for(s, fn.space).fit(X[:n], z[:n]), X[n:])
         out.append(float(np.mean(0.5*np.log(2*np.pi*v) + 0.5*(z[n:] - m)**2/v)))
     return float(np.median(out))
 
-def _gp(seed):
-    from bnnstudy.hpo import make_optimizer as mk
-    return mk("gp", SearchSpace(x=Float(0.0, 1.0)))._surrogate(seed)
+def _surrogate_of(method: str, **kw):
+    "A builder `(seed, space) -> unfitted surrogate`: the one optimizer `method` (with `kw`) builds on that space."
+    return lambda seed, space: make_optimizer(method, space, **kw)._surrogate(seed)
 
-def _bnn(seed):
-    from bnnstudy.hpo import make_optimizer as mk
-    return mk("bnn", SearchSpace(x=Float(0.0, 1.0)))._surrogate(seed)
+# the surrogates the default `bnn` and `gp` optimizers build, and `bnn` without the level features (what they gain)
+_SURROGATE_FOR = {"bnn": _surrogate_of("bnn"), "gp": _surrogate_of("gp"), "bnn-nofeatures": _surrogate_of("bnn", features="none")}
 
-_SURROGATE_FOR = {"bnn": _bnn, "gp": _gp}   # the surrogates the default `bnn` and `gp` optimizers build
+# %% ../../nbs/82_bench_hpo.ipynb #9b0cceff
+def rank_correlation(problem: str, surrogate_for, n: int = 30, seeds: int = 3, n_test: int = 2000) -> float:
+    """Median over `seeds` of the Spearman correlation between a surrogate's posterior mean, fitted to `n` random
+    configurations, and the utilities (-loss) of all of a table's configurations (`n_test` random ones otherwise)."""
+    from scipy.stats import spearmanr
+    fn = get_problem(problem)
+    finite = getattr(fn.space, "is_finite", False) and fn.space.size <= 50_000
+    out = []
+    for s in range(seeds):
+        rng = np.random.default_rng([23, s])
+        pool = fn.space.grid(fn.space.size) if finite else _distinct_sample(fn.space, n_test, rng)
+        y = np.array([fn(c) for c in pool])
+        idx = rng.choice(len(pool), n, replace=False)
+        X = fn.space.encode(pool)
+        m, _ = surrogate_for(s, fn.space).fit(X[idx], model_targets(y[idx])).predict(X)
+        out.append(float(spearmanr(m, -y).correlation))
+    return float(np.median(out))
 
 # %% ../../nbs/82_bench_hpo.ipynb #86603127
 def _cell(args):
@@ -242,9 +257,16 @@ def _job(args):   # a timing or NLL job in a worker process
     torch.set_num_threads(1)
     if kind == "ask": return ("ask", *a, ask_seconds(*a))
     problem, model = a
-    return ("nll", problem, model, heldout_nll(problem, _SURROGATE_FOR[model]))
+    measure = heldout_nll if kind == "nll" else rank_correlation
+    return (kind, problem, model, measure(problem, _SURROGATE_FOR[model]))
 
 def _split(s): return [x for x in str(s).split(",") if x]
+
+def merge_extras(old: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
+    "Rows of `old` not measured again in `new` (same kind, problem, what), then `new`: a partial rerun keeps the rest."
+    if old is None or not len(old): return new.reset_index(drop=True)
+    key = lambda d: list(zip(d.kind, d.problem, d.what))
+    return pd.concat([old[~pd.Series(key(old), index=old.index).isin(set(key(new)))], new], ignore_index=True)
 
 def _commit() -> str:
     try:
@@ -295,6 +317,13 @@ def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: st
                   "Median over 5 seeds of the per-point NLL on 200 held-out random configurations, in standardised units of the "
                   "targets the optimizers model (lower is better).", "",
                   md_table(nll.pivot(index="problem", columns="what", values="value"), ".3f"), ""]
+        rank = extras[extras.kind == "rank"]
+        if len(rank):
+            L += ["## Surrogate rank correlation at 30 points", "",
+                  "Median over 3 seeds of the Spearman correlation between the posterior mean of a surrogate fitted to 30 random "
+                  "configurations and the utilities of every configuration of the table (2,000 random ones for a synthetic "
+                  "function); higher is better. `bnn-nofeatures`: the default `bnn` surrogate without the level features.", "",
+                  md_table(rank.pivot(index="problem", columns="what", values="value"), ".2f"), ""]
         ask = extras[extras.kind == "ask"]
         if len(ask):
             L += ["## Seconds per ask (CPU seconds, one thread, median of 3)", "",
@@ -312,6 +341,7 @@ def main(seeds: int = 20,                                   # seeds per (problem
          out: str = "reports/tables/bench_hpo.csv",         # CSV of the regret curves; the markdown report goes beside it (.md)
          resume: bool = False,                              # keep the runs already in `out` and add the missing ones
          nll: bool = True,                                  # measure the surrogates' held-out NLL at 25 points (bnn vs gp)
+         rank: bool = True,                                 # measure the surrogates' rank correlation with the table at 30 points
          ask: str = "hartmann6:100,sphere30:100",           # seconds per ask: problem:observations pairs ('' to skip)
          ask_methods: str = "bnn,gp",                       # methods timed per ask
          extras: str = "",                                  # CSV of the NLL and seconds-per-ask rows (default: beside `out`)
@@ -336,16 +366,18 @@ def main(seeds: int = 20,                                   # seeds per (problem
     curves = pd.read_csv(out)
     curves = curves[curves.problem.isin(names) & curves.method.isin(_split(methods)) & (curves.seed < seeds) & (curves.evals <= evals)]
     extras_path = Path(extras) if extras else out.with_name(out.stem + "_extras.csv")
-    jobs = [("nll", p, m) for p in names for m in _SURROGATE_FOR] if nll else []
+    jobs = [(k, p, m) for k, on in (("nll", nll), ("rank", rank)) if on for p in names for m in _SURROGATE_FOR]
     jobs += [("ask", m, int(k), p) for pk in _split(ask) for p, k in [pk.split(":")] for m in _split(ask_methods)]
     if jobs:
         with ProcessPoolExecutor(1) as ex: res = list(ex.map(_job, jobs))   # one at a time: timings must not compete
-        extras = pd.DataFrame([dict(kind="nll", problem=r[1], what=r[2], value=r[3]) if r[0] == "nll" else
-                               dict(kind="ask", problem=f"{r[3]} @{r[2]} obs", what=r[1], value=r[4]) for r in res]).assign(command=command)
+        new = pd.DataFrame([dict(kind=r[0], problem=r[1], what=r[2], value=r[3]) if r[0] != "ask" else
+                            dict(kind="ask", problem=f"{r[3]} @{r[2]} obs", what=r[1], value=r[4]) for r in res]).assign(command=command)
+        extras = merge_extras(pd.read_csv(extras_path) if extras_path.is_file() else None, new)
         extras.to_csv(extras_path, index=False)
     else: extras = pd.read_csv(extras_path) if extras_path.is_file() else None
-    if extras is not None and "command" in extras and len(extras) and extras.command.iloc[0] != command:
-        command += f"`; NLL and seconds per ask by `{extras.command.iloc[0]}"
+    if extras is not None and "command" in extras and len(extras):
+        others = [c for c in dict.fromkeys(extras.command) if c != command]
+        if others: command += "`; NLL, rank correlations and seconds per ask by `" + "`, `".join(others)
     md = report(curves, extras, command)
     out.with_suffix(".md").write_text(md + "\n")
     print(md)
