@@ -87,7 +87,9 @@ PROFILES: dict[str, dict] = {
         # 42 arms: 6 controls + entropy (q25/q50/q75, relative) + mutual information and the variational head (q50, relative),
         # each at start rates 1e-4, 1e-3, 1e-2; a decision every 10 steps (about 5 an epoch on IMDB, 8 on CIFAR-10)
         lr=dict(datasets=LR_DATASETS, controllers=tuple(_LR_CPU), seeds=(0, 1, 2, 3, 4), arms=_LR_CPU, every=10, T=20, probe_size=256),
-        lr_target=dict(cifar10=0.45, imdb=0.70),   # round numbers below what these subsets reach, chosen before any run
+        # validation accuracy to reach, fixed before any study run: IMDB below the 0.704 best of the plateau run
+        # (reports/tables/lr_plateau.md), CIFAR-10 a round number below what a 5,000-image CNN reaches (not measured)
+        lr_target=dict(cifar10=0.45, imdb=0.65),
         data=dict(imdb=dict(n_train=2000, n_val=500, n_test=2000, max_len=64),
                   ag_news=dict(n_train=2000, n_val=500, n_test=1500, max_len=48),
                   mnist=dict(n_train=1000, n_val=500, n_test=2000), wine_quality=dict(),
@@ -97,8 +99,11 @@ PROFILES: dict[str, dict] = {
         registered=dict(data=dict(), fit=dict(epochs=20)),
         lr_data=dict(cifar10=dict(n_train=5000, n_val=1000, n_test=2000),
                      imdb=dict(n_train=3000, n_val=1000, n_test=2000, max_len=128)),
-        lr_fit=dict(cifar10=dict(model="cifar_cnn", epochs=8, lr=1e-3, batch_size=64),
-                    imdb=dict(model="lstm", epochs=6, lr=1e-3, batch_size=64)),
+        # epochs: 1.5 x the epoch at which a fixed-rate (1e-3) IMDB run reached its validation-accuracy plateau
+        # (reports/tables/lr_plateau.md, `python -m bnnstudy.benchmarks.lr --plateau imdb`); CIFAR-10 was not measured
+        # (budget) and takes the same number
+        lr_fit=dict(cifar10=dict(model="cifar_cnn", epochs=18, lr=1e-3, batch_size=64),
+                    imdb=dict(model="lstm", epochs=18, lr=1e-3, batch_size=64)),
     ),
     "full": dict(
         about="the study plan's settings: full data, 50 learning-rate epochs, 256-row tables (meant for a GPU)",
