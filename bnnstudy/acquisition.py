@@ -8,6 +8,7 @@ import math
 import numpy as np
 from scipy.special import erfcx
 from scipy.stats import norm
+from .core import check_real
 from .space import SearchSpace, Float
 
 # %% auto #0
@@ -52,7 +53,7 @@ def log_expected_improvement(mean, var, best) -> np.ndarray:
 # %% ../nbs/12_acquisition.ipynb #7d4c3792
 def upper_confidence_bound(mean, var, beta: float = 4.0) -> np.ndarray:
     "mean + sqrt(beta) * std (maximisation)."
-    if beta < 0: raise ValueError(f"beta must be non-negative, got {beta}")
+    check_real(beta, "beta", 0)
     return np.asarray(mean, dtype=float) + math.sqrt(beta)*_std(var)
 
 def thompson(surrogate, X, rng: np.random.Generator, n: int = 1) -> np.ndarray:

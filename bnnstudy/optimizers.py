@@ -70,8 +70,7 @@ class Optimizer:
 
     def __init__(self, space: SearchSpace, seed: int = 0, maximize: bool = False, storage=None, options: dict | None = None):
         if not isinstance(space, SearchSpace): raise TypeError(f"space must be a bnnstudy.space.SearchSpace, got {type(space).__name__}")
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        seed = check_int(seed, "seed", 0)
         clash = _RESERVED & set(space.names)
         if clash: raise ValueError(f"parameter name {sorted(clash)[0]!r} is reserved for a history column; rename the parameter")
         self.space, self.seed, self.maximize = space, int(seed), bool(maximize)

@@ -8,6 +8,7 @@ import copy, importlib, math
 from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
+from .core import check_real
 
 # %% auto #0
 __all__ = ['SURROGATES', 'StackedMLP', 'train_stacked', 'SurrogateProtocol', 'one_thread', 'Surrogate', 'DeepEnsemble',
@@ -220,7 +221,7 @@ class MCDropoutMLP(Surrogate):
     def __init__(self, width: int = 50, depth: int = 2, dropout: float = 0.2, passes: int = 32, steps: int = 400,
                  warm_steps: int = 100, lr: float = 1e-2, prior_weight: float = 1e-2, input_scale: float = 3.0,
                  seed: int = 0, warm_start: bool = True):
-        if not 0 < dropout < 1: raise ValueError(f"dropout must be in (0, 1), got {dropout}")
+        check_real(dropout, "dropout", 0, 1, open_low=True, open_high=True)
         super().__init__(seed, warm_start)
         self.width, self.depth, self.dropout, self.passes, self.steps, self.warm_steps = width, depth, dropout, passes, steps, warm_steps
         self.lr, self.prior_weight, self.input_scale = lr, prior_weight, input_scale

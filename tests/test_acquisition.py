@@ -99,7 +99,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="unknown acquisition 'pi'"): optimize_acquisition(space, model, "pi", rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="explicit rng"): optimize_acquisition(space, model, "ei")
     with pytest.raises(ValueError, match="not fitted"): optimize_acquisition(space, make_surrogate("bll"), "ei", rng=np.random.default_rng(0))
-    with pytest.raises(ValueError, match="non-negative"): upper_confidence_bound(0.0, 1.0, beta=-1.0)
+    with pytest.raises(ValueError, match="beta must be a finite number >= 0"): upper_confidence_bound(0.0, 1.0, beta=-1.0)
 
 def test_picks_keep_a_minimum_distance_from_observations_and_each_other():
     space = SearchSpace(x=Float(0.0, 1.0), y=Float(0.0, 1.0))

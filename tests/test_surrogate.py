@@ -95,7 +95,7 @@ def test_bad_input_raises_one_clear_error():
     with pytest.raises(ValueError, match="fitted on 2"): s.predict(np.zeros((1, 3)))
     with pytest.raises(ValueError, match="unknown surrogate .gpp.; choose one of .*gp"): make_surrogate("gpp")
     with pytest.raises(ValueError, match="at least 2 members"): make_surrogate("ensemble", members=1)
-    with pytest.raises(ValueError, match="dropout must be in"): make_surrogate("mc_dropout", dropout=1.0)
+    with pytest.raises(ValueError, match="dropout must be a finite number in"): make_surrogate("mc_dropout", dropout=1.0)
 
 def test_one_thread_restores_the_thread_count():
     n = torch.get_num_threads()
