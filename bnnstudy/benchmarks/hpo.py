@@ -23,8 +23,8 @@ except ImportError:   # before the optimizers transformed their targets: utiliti
 
 # %% auto #0
 __all__ = ['SYNTHETIC', 'SUITE', 'GROUPS', 'METHODS', 'TIMING', 'get_problem', 'expand', 'optimizer_for', 'run', 'regret_table',
-           'evals_to_random', 'average_rank', 'wilcoxon_table', 'suite_summary', 'ask_seconds', 'heldout_nll',
-           'rank_correlation', 'merge_extras', 'md_table', 'report', 'main']
+           'evals_to_random', 'average_rank', 'wilcoxon_table', 'on_common_seeds', 'suite_summary', 'ask_seconds',
+           'heldout_nll', 'rank_correlation', 'merge_extras', 'md_table', 'report', 'main']
 
 # %% ../../nbs/82_bench_hpo.ipynb #1af2c170
 _BRANIN_CAT = {"a": (1.0, 0.0), "b": (0.0, 3.0), "c": (4.0, -2.0)}   # category -> (offset, shift of x1)
@@ -151,6 +151,15 @@ def wilcoxon_table(df: pd.DataFrame, method: str = "bnn", baselines=None, at=(50
                 row[name] = f"{w}/{t}/{l} p={pv:.2g}"
             rows.append(row)
     return pd.DataFrame(rows).set_index(["problem", "vs"])
+
+def on_common_seeds(df: pd.DataFrame, methods, reference: str = "random") -> pd.DataFrame:
+    """The runs of `methods` restricted, per problem, to the seeds all of them ran, plus every run of `reference` (the
+    fixed yardstick of `evals_to_random`): methods compared on equal footing while a long benchmark is still running."""
+    d = df[df.method.isin(methods)]
+    n = d.groupby(["problem", "seed"]).method.nunique()
+    both = set(n[n == len(set(methods))].index)
+    keep = [(p, s) in both for p, s in zip(d.problem, d.seed)]
+    return pd.concat([d[keep], df[df.method == reference]], ignore_index=True)
 
 def suite_summary(e2r: pd.DataFrame, groups: dict, ran: pd.DataFrame | None = None, budget: int = 100) -> pd.DataFrame:
     """Per method and group of problems: median and worst evaluations-to-match-random (never: `budget`+1) and the worst
@@ -303,6 +312,13 @@ def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: st
               md_table(suite_summary(e2r, groups, ran.to_dict("dict"), n), ".0f"), "",
               md_table(e2r.T.map(_fmt).where(ran.reindex(index=e2r.index, columns=e2r.columns, fill_value=False).T, "-").rename_axis("problem")),
               "", "(-: not run)", ""]
+    if {"bnn", "tpe", "random"} <= set(curves.method):
+        common = on_common_seeds(curves, ["bnn", "tpe"])
+        seeds_bt = common[common.method == "bnn"].groupby("problem").seed.nunique()
+        L += ["## `bnn` and `tpe` on the same seeds", "",
+              f"Evaluations to match random search (random: all its seeds), both methods restricted per problem to the seeds both ran "
+              f"({seeds_bt.min()}-{seeds_bt.max()} per problem).", "",
+              md_table(suite_summary(evals_to_random(common), groups, None, n), ".0f"), ""]
     L += ["## Average rank (1 = lowest regret; over problems and seeds all methods ran)", "", md_table(average_rank(curves), ".2f"), ""]
     if "bnn" in set(curves.method):
         L += ["## Paired Wilcoxon signed-rank test of `bnn` against each baseline", "",
