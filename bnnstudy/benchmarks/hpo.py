@@ -68,10 +68,16 @@ def expand(problems: str) -> list[str]:
 # %% ../../nbs/82_bench_hpo.ipynb #f006f4c3
 METHODS = ["bnn", "gp", "tpe", "random", "bnn-bll+raw"]   # bnn-bll+raw: the default before issue 10; variants by name: bnn-<surrogate>, grid
 
+_ABLATIONS = {"raw": dict(output_transform="none"), "global": dict(local_every=0), "nolevels": dict(features="none")}
+
 def optimizer_for(method: str, space: SearchSpace, seed: int, evals: int, **kw):
-    "The optimizer a benchmark `method` name stands for: 'bnn' (the default), 'bnn-<surrogate>', 'gp', 'tpe', 'random', 'grid'; '+raw': no output transform."
-    method, raw = (method[:-4], True) if method.endswith("+raw") else (method, False)
-    if raw: kw = dict(output_transform="none") | kw   # '+raw': the surrogate fits the negated losses (the old behaviour)
+    """The optimizer a benchmark `method` name stands for: 'bnn' (the default), 'bnn-<surrogate>', 'gp', 'tpe', 'random',
+    'grid', each optionally followed by ablations: '+raw' (no output transform: the surrogate fits the negated losses),
+    '+global' (no local steps), '+nolevels' (no level features)."""
+    method, *flags = method.split("+")
+    unknown = set(flags) - set(_ABLATIONS)
+    if unknown: raise ValueError(f"unknown ablation {sorted(unknown)[0]!r} in the method name; choose from {list(_ABLATIONS)}")
+    for f in flags: kw = _ABLATIONS[f] | kw
     name, _, surrogate = method.partition("-")
     if name == "bnn" and surrogate: kw = dict(surrogate=surrogate) | kw
     elif name == "grid": kw = dict(budget=evals) | kw
