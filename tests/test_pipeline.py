@@ -40,7 +40,7 @@ def test_report_path_does_not_import_torch():
 def test_targets_stay_inside_runs_dir(tmp_path):
     out = subprocess.run([sys.executable, "-m", "bnnstudy.runs", "targets", "--profile", "cpu", "--runs_dir", str(tmp_path)],
                          capture_output=True, text=True, check=True).stdout.split()
-    assert len(out) == 4 + 4*5 + 4*5 + 2*7*3
+    assert len(out) == 4 + 4*5 + 4*5 + 2*42*5   # tables, live searches, replays; LR: 2 datasets x 42 arms x 5 seeds
     assert all(Path(p).resolve().is_relative_to(tmp_path.resolve()) and p.endswith("/result.json") for p in out)
     from bnnstudy.runs import RunSpec
     with pytest.raises(ValueError, match="plain name"): RunSpec("lr", "cifar10", "../../etc", 0)
