@@ -177,7 +177,7 @@ def test_report_stops_at_a_result_from_another_version(tmp_path, smoke_study):
     "A result file this version cannot read: make report fails naming the report log, and the log names the file and the fix."
     runs = tmp_path/"runs"
     shutil.copytree(smoke_study.runs, runs)
-    bad = runs/"lr/imdb/fixed/seed0/result.json"
+    bad = sorted(runs.glob("lr/imdb/fixed*/seed0/result.json"))[0]   # the fixed-rate arm (its name carries the start rate)
     bad.write_text(json.dumps(json.loads(bad.read_text()) | dict(format="bnnstudy-result/0")))
     res = run_make(smoke_study.project, "report", f"RUNS_DIR={runs}", f"REPORT_DIR={tmp_path/'report'}")
     assert res.returncode != 0 and "FAILED report: see" in res.stderr and "report.log" in res.stderr, res.stderr
