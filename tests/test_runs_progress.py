@@ -30,10 +30,13 @@ def test_estimate_reproduces_the_measured_times_it_was_calibrated_on():
     assert (cal.profile == "cpu").any() and cal.source.notna().all()
     est = estimate_minutes("cpu", calibration=cal_file)
     both = cal[cal.profile == "cpu"].merge(est, on=["study", "dataset"], suffixes=("_measured", ""))
-    measured = both.runs_measured*both.seconds/60
-    assert (abs(both.minutes - measured) <= 0.25*measured).all()
-    # the calibrated total is far above the uncalibrated model, which said 47 where 124 run-minutes were measured
-    assert est.minutes.sum() > 1.5*model_minutes("cpu").minutes.sum()
+    # per run: the profile may since have changed how many runs a study has (the LR study went from 21 to 210 a dataset)
+    measured = both.seconds/60
+    assert (abs(both.minutes/both.runs - measured) <= 0.25*measured).all()
+    # the calibrated HPO total is far above the uncalibrated model, which said 47 where 124 run-minutes were measured
+    # (the LR rows are left out: their calibration predates the longer LR runs of the redesigned study)
+    hpo = lambda d: d[d.study != "lr"].minutes.sum()
+    assert hpo(est) > 1.5*hpo(model_minutes("cpu"))
 
 def test_estimate_command_names_its_calibration_source():
     out = subprocess.run([sys.executable, "-m", "bnnstudy.runs", "estimate", "--profile", "cpu"], capture_output=True, text=True, cwd=ROOT)
