@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_metrics.ipynb #64c96061
 from __future__ import annotations
-import math, numbers
+import math
 from dataclasses import dataclass
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ from scipy.optimize import minimize_scalar
 from scipy import stats
 from scipy.special import log_expit, log_softmax
 from sklearn import metrics as skm
+from .core import check_int, check_real
 
 # %% auto #0
 __all__ = ['VERDICTS', 'probabilities', 'accuracy', 'precision_recall_f1', 'cross_entropy', 'Calibration', 'calibration',
@@ -115,8 +116,7 @@ class Calibration:
 
 def calibration(probs, y_true, n_bins: int = 15) -> Calibration:
     "ECE, MCE and reliability bins of `probs` (N, C) against `y_true` with `n_bins` equal-width confidence bins."
-    if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
+    n_bins = check_int(n_bins, "n_bins")
     p = _probs(probs)
     y = _class_ids(y_true, p.shape[1])
     _same_length(y_true=y, probs=p)
@@ -216,7 +216,7 @@ def epochs_to_threshold(values, threshold: float, mode: str = "max") -> int | No
 def epochs_to_plateau(values, tol: float = 0.01, mode: str = "max") -> int:
     "1-based first epoch whose value is within `tol` of the curve's best (max for mode 'max', min for 'min'); NaNs never count."
     if mode not in ("max", "min"): raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
-    if not (isinstance(tol, numbers.Real) and math.isfinite(tol) and tol >= 0): raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
+    tol = check_real(tol, "tol", 0)
     v = np.asarray(values.detach().cpu().numpy() if hasattr(values, "detach") else values, dtype=np.float64).reshape(-1)
     if not np.isfinite(v).any(): raise ValueError("values holds no finite number; a plateau needs at least one")
     best = np.nanmax(v) if mode == "max" else np.nanmin(v)
@@ -230,7 +230,7 @@ def paired_verdict(a, b, higher_is_better: bool = True, level: float = 0.95, met
                    n_boot: int = 10_000, seed: int = 0) -> dict:
     "A vs B from paired per-seed values: mean difference a-b, its `level` interval (paired t or bootstrap) and the verdict."
     if method not in ("t", "bootstrap"): raise ValueError(f"method must be 't' or 'bootstrap', got {method!r}")
-    if not 0 < level < 1: raise ValueError(f"level must be in (0, 1), got {level!r}")
+    level = check_real(level, "level", 0, 1, open_low=True, open_high=True, what="a number in (0, 1), like 0.95")
     a, b = (np.asarray(_as_array(x, n), dtype=np.float64).reshape(-1) for x, n in ((a, "a"), (b, "b")))
     _same_length(a=a, b=b)
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):

@@ -107,7 +107,7 @@ def build_optimizer(model, name="adam", *, lr=1e-3, weight_decay=0.0, betas=(0.9
     "The torch optimizer `name` ('adam' or 'adamw') over `model`'s parameters."
     if name not in _OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}, got {name!r}")
-    if not lr > 0: raise ValueError(f"lr must be positive, got {lr!r}")
+    lr = check_real(lr, "lr", 0, open_low=True, what="a positive finite number, like 1e-3")
     return _OPTIMIZERS[name](model.parameters(), lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
 
 # %% ../nbs/04_train.ipynb #412e2612

@@ -171,3 +171,12 @@ def test_paired_verdict_refuses_what_it_cannot_judge():
     with pytest.raises(ValueError, match="fill misses"): M.paired_verdict([1., None], [1., 2.])
     with pytest.raises(ValueError, match="method must be"): M.paired_verdict([1., 2.], [0., 0.], method="wilcoxon")
     with pytest.raises(ValueError, match="level must be"): M.paired_verdict([1., 2.], [0., 0.], level=95)
+    # the shared core.check_real rule: a string is refused with the same one-line ValueError, not a TypeError from `<`
+    with pytest.raises(ValueError, match=r"level must be a number in \(0, 1\), like 0.95, got '0.95'"):
+        M.paired_verdict([1., 2.], [0., 0.], level="0.95")
+
+
+def test_metric_arguments_use_the_core_checks():
+    with pytest.raises(ValueError, match="n_bins must be a positive integer, got True"): M.calibration([[.5, .5]], [0], n_bins=True)
+    with pytest.raises(ValueError, match="tol must be a finite number >= 0, got nan"): M.epochs_to_plateau([.1, .2], tol=float("nan"))
+    with pytest.raises(ValueError, match="tol must be a finite number >= 0, got True"): M.epochs_to_plateau([.1, .2], tol=True)

@@ -118,7 +118,8 @@ def test_monitor_must_be_a_history_column(wine):
 @pytest.mark.parametrize("kw, match", [(dict(epochs=0), "epochs must be a positive integer"),
                                        (dict(batch_size=2.5), "batch_size must be a positive integer"),
                                        (dict(optimizer="sgd"), "optimizer must be one of"),
-                                       (dict(lr=-1.0), "lr must be positive"),
+                                       (dict(lr=-1.0), "lr must be a positive finite number, like 1e-3, got -1.0"),
+                                       (dict(lr="1e-3"), "lr must be a positive finite number"),
                                        (dict(patience=-1), "patience must be None or a non-negative")])
 def test_bad_arguments_fail_clearly(wine, kw, match):
     with pytest.raises(ValueError, match=match): _fit(wine, **kw)
