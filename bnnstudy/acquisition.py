@@ -13,7 +13,7 @@ from .space import SearchSpace, Float
 
 # %% auto #0
 __all__ = ['ACQUISITIONS', 'log_h', 'expected_improvement', 'log_expected_improvement', 'upper_confidence_bound', 'thompson',
-           'local_candidates', 'optimize_acquisition', 'ask_timings']
+           'local_candidates', 'optimize_acquisition']
 
 # %% ../nbs/12_acquisition.ipynb #d1ce55ad
 _LOG_2PI_HALF, _LOG_PI_2_HALF = math.log(2*math.pi)/2, math.log(math.pi/2)/2
@@ -68,7 +68,7 @@ def local_candidates(space: SearchSpace, centers: np.ndarray, rng: np.random.Gen
     for c in np.asarray(centers, dtype=float).reshape(-1, len(ps)):
         for j, p in enumerate(ps):
             if isinstance(p, Float) or p.n_values > 64: continue   # continuous or long integer ranges: the moves below
-            levels = np.arange(p.n_values) if hasattr(p, "values") else np.arange(p.low, p.high + 1)   # native values
+            levels = p.native_levels()
             rows = np.repeat(c[None], len(levels) - 1, axis=0)
             rows[:, j] = levels[levels != c[j]]
             out.append(rows)
@@ -157,28 +157,3 @@ def optimize_acquisition(space: SearchSpace, surrogate, kind: str = "ei", best: 
             model = model.fantasize(x, model.predict(x)[0])
     picks = space.from_native(np.array(picks).reshape(-1, len(space)))
     return picks
-
-# %% ../nbs/12_acquisition.ipynb #15400486
-def ask_timings(names=("ensemble", "mc_dropout", "bll"), sizes=(25, 50, 100, 200), repeats: int = 3, seed: int = 0):
-    "Median seconds of (warm refit + log-EI maximisation) per surrogate and number of observations, as a DataFrame."
-    import time, pandas as pd
-    from bnnstudy.space import Float, Int, Choice
-    from bnnstudy.surrogate import make_surrogate
-    space = SearchSpace(lr=Float(1e-5, 1e-3, log=True), batch_size=Int(16, 64), units=Int(50, 200),
-                        dropout=Float(0.2, 0.5), act=Choice(["relu", "tanh"]))
-    def f(c): return -(np.log10(c["lr"]) + 4)**2 - ((c["units"] - 120)/80)**2 - c["dropout"] - 0.3*(c["act"] == "relu")
-    rng = np.random.default_rng(seed)
-    cfgs = space.sobol(max(sizes), rng)
-    X, y = space.encode(cfgs), np.array([f(c) for c in cfgs]) + 0.05*rng.standard_normal(len(cfgs))
-    rows = []
-    for name in names:
-        for n in sizes:
-            walls, cpus = [], []
-            for r in range(repeats):
-                model = make_surrogate(name, seed=r).fit(X[:n - 1], y[:n - 1])
-                w, c = time.perf_counter(), time.process_time()
-                model.fit(X[:n], y[:n])
-                optimize_acquisition(space, model, "ei", rng=np.random.default_rng(r), exclude={space.key(c) for c in cfgs[:n]})
-                walls.append(time.perf_counter() - w); cpus.append(time.process_time() - c)
-            rows.append(dict(surrogate=name, n_obs=n, wall_s=float(np.median(walls)), cpu_s=float(np.median(cpus))))
-    return pd.DataFrame(rows)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_optimizers.ipynb #e02a034e
 from __future__ import annotations
-import dataclasses, json, math, numbers, time, warnings, datetime as dt
+import dataclasses, functools, json, math, numbers, time, warnings, datetime as dt
 import numpy as np
 import pandas as pd
 from fastcore.basics import patch
@@ -440,11 +440,17 @@ class BNNOptimizer(ModelOptimizer):
         super().__init__(space, seed, maximize, storage, n_initial, initial, acquisition, acquisition_kw, output_transform,
                          local_every, local_top, options=dict(surrogate=surrogate, surrogate_kw=self.surrogate_kw, features=features))
 
+    @functools.cached_property
+    def _level_map(self):
+        "`level_features(space)`, built once per optimizer, at the first model-based ask: the surrogates import torch."
+        from bnnstudy.surrogate import level_features
+        return level_features(self.space)
+
     def _surrogate(self, seed):
-        from bnnstudy.surrogate import make_surrogate, level_features, OnFeatures
+        from bnnstudy.surrogate import make_surrogate, OnFeatures
         model = make_surrogate(self.surrogate, seed=seed, **self.surrogate_kw)
         # "levels": ordered levels also as thermometer bits, so the network can give each level its own effect
-        features = level_features(self.space)
+        features = self._level_map
         return OnFeatures(model, features) if self.features == "levels" and features.n_extra else model
 
 _FEATURES = ("levels", "none")

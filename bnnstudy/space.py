@@ -380,3 +380,15 @@ def neighbors_native(self: SearchSpace, x: np.ndarray, rng: np.random.Generator,
 def neighbors(self: SearchSpace, params: dict, rng: np.random.Generator, n: int = 1, scale: float = 0.1) -> list[dict]:
     "`n` random local moves from `params` (each differs in at least one parameter when any can change)."
     return self.from_native(self.neighbors_native(self.to_native(params)[0], rng, check_int(n, "n", 0), scale))
+
+# %% ../nbs/10_space.ipynb #a08d41e4
+@patch
+def native_levels(self: Int) -> np.ndarray:
+    "Every native value of the integer parameter: `low`, `low + 1`, ..., `high`."
+    return np.arange(self.low, self.high + 1)
+
+# %% ../nbs/10_space.ipynb #3e8fdf34
+@patch
+def native_levels(self: Choice) -> np.ndarray:   # noqa: F811 (the same method on another class)
+    "Every native value of the choice: the positions 0 … `n_values - 1` of its values (also for an `Ordinal`)."
+    return np.arange(self.n_values)

@@ -379,16 +379,16 @@ def level_features(space) -> callable:
     coordinate is kept and followed by its thermometer code (bit k: level index >= k, for k = 1 … levels-1)."""
     steps, start = [], 0
     for p in space.params.values():
-        if getattr(p, "ordinal", False) and hasattr(p, "values"): steps.append((start, len(p.values)))
+        if getattr(p, "ordinal", False) and hasattr(p, "values"): steps.append((start, p))
         start += p.width
     def features(X):
         X = np.asarray(X, dtype=np.float64)
         cols = [X]
-        for j, levels in steps:
-            k = np.minimum((np.clip(X[:, j], 0, 1)*levels).astype(np.int64), levels - 1)   # the level index of coordinate j
-            cols.append((k[:, None] >= np.arange(1, levels)[None]).astype(np.float64))
+        for j, p in steps:
+            k = p.unit_to_native(X[:, j])   # the level index of coordinate j, decoded as the space decodes it
+            cols.append((k[:, None] >= np.arange(1, p.n_values)[None]).astype(np.float64))
         return np.concatenate(cols, axis=1)
-    features.n_extra = sum(levels - 1 for _, levels in steps)
+    features.n_extra = sum(p.n_values - 1 for _, p in steps)
     return features
 
 # %% ../nbs/11_surrogate.ipynb #be162ddc
