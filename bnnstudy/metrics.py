@@ -31,6 +31,7 @@ def _same_length(**arrays):
     (n1, a1), (n2, a2) = arrays.items()
     if len(a1) != len(a2): raise ValueError(f"{n1} has {len(a1)} samples but {n2} has {len(a2)}; pass matching arrays")
 
+# %% ../nbs/03_metrics.ipynb #a75a65e2
 def _labels(y, name: str = "y_true") -> np.ndarray:
     "1-D integer class ids (integral floats, as used for a BCE loss, are accepted)."
     y = _as_array(y, name)
@@ -49,6 +50,7 @@ def _predicted_labels(y_pred) -> np.ndarray:
         return y_pred.argmax(1)
     return _labels(y_pred, "y_pred")
 
+# %% ../nbs/03_metrics.ipynb #c0a7ae7d
 def _probs(probs, atol: float = 1e-4) -> np.ndarray:
     "Check that `probs` is (N, C >= 2) with non-negative rows summing to 1."
     p = _as_array(probs, "probs").astype(np.float64)

@@ -104,39 +104,22 @@ class BNNSampler(BaseSampler):
         self._warned: set[str] = set()           # parameters already named in a fallback warning
         self._lock = threading.Lock()            # n_jobs > 1: Optuna calls one sampler from several threads
 
-    def reseed_rng(self) -> None:
-        self._seed = int(np.random.SeedSequence().entropy % 2**31)
-        self._independent.reseed_rng()
-
-    def before_trial(self, study, trial) -> None:
-        _refuse_multi_objective(study, trial)
-        self._independent.before_trial(study, trial)
-
-    def after_trial(self, study, trial, state, values) -> None:
-        self._independent.after_trial(study, trial, state, values)
-
     def sample_independent(self, study, trial, param_name, param_distribution):
+        "A parameter outside the relative space, from the independent sampler (a seeded `RandomSampler` unless given)."
         return self._independent.sample_independent(study, trial, param_name, param_distribution)
 
     def infer_relative_search_space(self, study, trial) -> dict:
         "The parameters every finished trial (pruned ones too) shares and the surrogate can model; one warning names the others."
         _refuse_multi_objective(study)
         space = {k: d for k, d in self._intersection.calculate(study).items() if _param(d) is not None}
-        seen = {}
-        for t in study.get_trials(deepcopy=False, states=_FINISHED): seen.update(t.distributions)
-        left = sorted(k for k, d in seen.items() if k not in space and not d.single() and k not in self._warned)
-        if left:
-            self._warned.update(left)
-            warnings.warn(f"BNNSampler draws {left} at random (the independent sampler): conditional parameters or "
-                          f"distributions it cannot model; it models {sorted(space)}", stacklevel=2)
+        self._warn_unmodelled(study, space)
         return space
 
     def sample_relative(self, study, trial, search_space: dict) -> dict:
         "The BNN's proposal for the relative space, from the optimizer kept for this study (told only the new trials)."
         if not search_space: return {}
         _refuse_multi_objective(study)
-        n_startup = (default_n_initial(SearchSpace(**{k: _param(d).param for k, d in search_space.items()}))
-                     if self.n_startup_trials is None else self.n_startup_trials)
+        n_startup = self._n_startup(search_space)
         trials = [t for t in study.get_trials(deepcopy=False, states=(*_FINISHED, TrialState.RUNNING)) if t.number != trial.number]
         if sum(t.state == TrialState.COMPLETE and all(k in t.params for k in search_space) for t in trials) < max(n_startup, 2):
             return {}
@@ -148,6 +131,45 @@ class BNNSampler(BaseSampler):
             except (ValueError, RuntimeError): return {}   # every configuration of a finite space was tried: the random sampler repeats one
             st.pending[trial.number] = asked
         return {k: st.maps[k].to_optuna(v) for k, v in asked.params.items()}
+
+# %% ../nbs/18_optuna.ipynb #835c3fc6
+@patch
+def reseed_rng(self: BNNSampler) -> None:
+    "A fresh seed for the surrogate and the independent sampler (Optuna calls this on each copy of the sampler with `n_jobs > 1`)."
+    self._seed = int(np.random.SeedSequence().entropy % 2**31)
+    self._independent.reseed_rng()
+
+# %% ../nbs/18_optuna.ipynb #bb1f27d0
+@patch
+def before_trial(self: BNNSampler, study, trial) -> None:
+    "Refuse a multi-objective study before its first trial runs; then the independent sampler's hook."
+    _refuse_multi_objective(study, trial)
+    self._independent.before_trial(study, trial)
+
+@patch
+def after_trial(self: BNNSampler, study, trial, state, values) -> None:
+    "The independent sampler's hook: the BNN learns of finished trials at the next ask (`_sync`)."
+    self._independent.after_trial(study, trial, state, values)
+
+# %% ../nbs/18_optuna.ipynb #8ce3a1df
+@patch
+def _warn_unmodelled(self: BNNSampler, study, space: dict) -> list:
+    "Warn once per parameter that finished trials have outside `space` (what the surrogate models); the newly named ones."
+    seen = {}
+    for t in study.get_trials(deepcopy=False, states=_FINISHED): seen.update(t.distributions)
+    left = sorted(k for k, d in seen.items() if k not in space and not d.single() and k not in self._warned)
+    if left:
+        self._warned.update(left)
+        warnings.warn(f"BNNSampler draws {left} at random (the independent sampler): conditional parameters or "
+                      f"distributions it cannot model; it models {sorted(space)}", stacklevel=3)
+    return left
+
+# %% ../nbs/18_optuna.ipynb #01d2c35e
+@patch
+def _n_startup(self: BNNSampler, search_space: dict) -> int:
+    "Completed trials before the surrogate proposes: `n_startup_trials`, or `make_optimizer`'s initial design size for the space."
+    if self.n_startup_trials is not None: return self.n_startup_trials
+    return default_n_initial(SearchSpace(**{k: _param(d).param for k, d in search_space.items()}))
 
 # %% ../nbs/18_optuna.ipynb #f0d91c57
 @patch

@@ -122,19 +122,34 @@ def _outcome(future, submitted: float, distributed) -> tuple:
     except Exception as e:   # cancelled by the scheduler, or a result that could not be sent back
         return None, f"{type(e).__name__}: {e}", submitted, time.time()
 
-# %% ../nbs/16_parallel.ipynb #414515fb
-def optimize_parallel(opt: Optimizer, objective, n_trials: int, *, n_workers: int | None = None,
-                      scheduler_address: str | None = None, client=None, timeout: float | None = None,
-                      progress: bool = True, connect_timeout: float = 10.0, security=False) -> Optimizer:
-    "Run `n_trials` more trials of `objective(params) -> float` for `opt` on Dask workers, `n_workers` at a time (`security=True`: TLS); returns `opt`."
+# %% ../nbs/16_parallel.ipynb #6c7e5a66
+def _tell(opt, future, trial, submitted: float, distributed) -> str | None:
+    "Tell `opt` the outcome of `trial` from its finished `future` (released after); the trial's error, None if it completed."
+    value, error, started, ended = _outcome(future, submitted, distributed)
+    future.release()
+    opt.tell(trial, value, error=error, started=started, finished=ended)
+    return error
+
+# %% ../nbs/16_parallel.ipynb #90491973
+def _check_args(opt, objective, n_trials, n_workers, scheduler_address, client, timeout, security) -> tuple:
+    "(n_trials, n_workers, timeout) as checked, and the `distributed` module; else a one-line error that says what to pass."
     if not isinstance(opt, Optimizer): raise TypeError(f"opt must be a bnnstudy.hpo optimizer (make_optimizer), got {type(opt).__name__}")
     if not callable(objective): raise TypeError(f"objective must be a callable params -> float, got {type(objective).__name__}")
     n_trials, timeout = check_int(n_trials, "n_trials"), _check_timeout(timeout)
     if n_workers is not None: n_workers = check_int(n_workers, "n_workers")
     if client is not None and scheduler_address is not None: raise ValueError("pass either client or scheduler_address, not both")
-    distributed = _import_distributed()
+    distributed = _import_distributed()   # only now: the checks above need no Dask
     if not (isinstance(security, bool) or isinstance(security, distributed.security.Security)):
         raise TypeError(f"security must be True, False or a distributed.security.Security, got {security!r}")
+    return n_trials, n_workers, timeout, distributed
+
+# %% ../nbs/16_parallel.ipynb #414515fb
+def optimize_parallel(opt: Optimizer, objective, n_trials: int, *, n_workers: int | None = None,
+                      scheduler_address: str | None = None, client=None, timeout: float | None = None,
+                      progress: bool = True, connect_timeout: float = 10.0, security=False) -> Optimizer:
+    "Run `n_trials` more trials of `objective(params) -> float` for `opt` on Dask workers, `n_workers` at a time (`security=True`: TLS); returns `opt`."
+    n_trials, n_workers, timeout, distributed = _check_args(opt, objective, n_trials, n_workers, scheduler_address, client,
+                                                            timeout, security)
     with contextlib.ExitStack() as stack:   # closes, in reverse, what _connect created: also on KeyboardInterrupt
         client, n_workers, own = _connect(stack, n_workers, scheduler_address, client, connect_timeout, security)
         running = {}   # future key -> (future, trial, submit time)
@@ -164,10 +179,7 @@ def optimize_parallel(opt: Optimizer, objective, n_trials: int, *, n_workers: in
         with progress_bar(total=n_trials, desc=f"{opt.method} x{n_workers}", disable=not progress) as bar:
             top_up()
             for f in finished:
-                f, trial, submitted = running.pop(f.key)
-                value, error, started, ended = _outcome(f, submitted, distributed)
-                f.release()
-                opt.tell(trial, value, error=error, started=started, finished=ended)
+                error = _tell(opt, *running.pop(f.key), distributed)
                 bar.update(1)
                 if any(t.status == "completed" for t in opt._told): bar.set_postfix(best=f"{opt.best[1]:.4g}")
                 if own and error and error.startswith(_DIED):   # see `_outcome`: one trial per worker

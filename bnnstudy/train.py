@@ -218,6 +218,43 @@ def _validate(model, x, y, task, batch_size, device) -> dict:
     row.update({f"val_{k}": v for k, v in _split_metrics(out.cpu(), y.cpu(), task).items() if k in _HISTORY_METRICS})
     return row
 
+# %% ../nbs/04_train.ipynb #a26f4412
+def _epoch_status(state, row: dict, epoch: int, validate) -> tuple[str, str | None]:
+    "('diverged', why) if the training loss is not finite or past `state.loss_limit`, or `validate()` (adds `val_` columns) is not finite."
+    if not math.isfinite(row["train_loss"]):
+        return "diverged", f"non-finite training loss in epoch {epoch} (by step {state.step})"
+    if row["train_loss"] > state.loss_limit:
+        return "diverged", (f"training loss {row['train_loss']:.3g} in epoch {epoch} (by step {state.step}) exploded "
+                            f"past {state.diverge_factor:g} times its start ({state.start_loss:.3g})")
+    if validate is not None:   # a diverged training loss is not worth validating
+        row.update(validate())
+        if not math.isfinite(row["val_loss"]): return "diverged", f"non-finite validation loss or outputs after epoch {epoch}"
+    return "completed", None
+
+# %% ../nbs/04_train.ipynb #0e0e130e
+def _epochs(state, cbs, tracker, train, validate, monitor, bar) -> tuple[str, str | None]:
+    "Run `state.epochs` epochs of `train()` (summed loss, samples) and `validate()` with the callbacks `cbs`; (status, error)."
+    epochs = state.epochs   # read once, before any callback runs, as a range fixed at the start
+    for cb in cbs: cb.before_fit(state)
+    for epoch in range(epochs):
+        state.epoch, state.log = epoch, {}
+        for cb in cbs: cb.before_epoch(state)
+        t0, epoch_lr = time.perf_counter(), state.optimizer.param_groups[0]["lr"]
+        loss_sum, seen = train()
+        row = {"epoch": epoch, "train_loss": (loss_sum / seen).item()}
+        status, error = _epoch_status(state, row, epoch, validate)
+        row.update(lr=epoch_lr, epoch_time=time.perf_counter() - t0)
+        for k, v in state.log.items(): row.setdefault(k, v)   # columns callbacks set earlier in the epoch
+        state.log = row
+        state.history.append(row)
+        if status == "diverged": return status, error
+        for cb in cbs: cb.after_epoch(state)
+        patience_out = tracker.update(row, state.model)
+        if bar is not None: bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k in ("train_loss", monitor)})
+        if state.stop: return "stopped", None
+        if patience_out: return "early_stopped", None
+    return "completed", None
+
 # %% ../nbs/04_train.ipynb #2af07941
 def fit(model, data, *, epochs=10, lr=1e-3, batch_size=64, optimizer="adam", weight_decay=0.0,
         betas=(0.9, 0.999), eps=1e-7, patience=None, monitor="val_loss", callbacks=(), seed=0, device=None,
@@ -243,36 +280,12 @@ def fit(model, data, *, epochs=10, lr=1e-3, batch_size=64, optimizer="adam", wei
                        epochs=epochs, diverge_factor=diverge_factor)
     state._after_batch = [cb for cb in cbs if type(cb).after_batch is not Callback.after_batch]
     tracker = _Monitor(monitor, patience, keep_weights=patience is not None and restore_best)
-    status, error = "completed", None
     n_batches = -(-len(y) // batch_size) - (len(y) > batch_size and len(y) % batch_size == 1)   # as _batches
     bar = progress_bar(total=epochs * n_batches, desc="fit", unit="batch", leave=False) if progress else None
+    train = lambda: _train_epoch(state, x, y, task, batch_size, shuffle_gen, aug, aug_gen, bar)
+    validate = (lambda: _validate(model, vx, vy, task, eval_batch_size, device)) if has_val else None
     try:
-        for cb in cbs: cb.before_fit(state)
-        for epoch in range(epochs):
-            state.epoch, state.log = epoch, {}
-            for cb in cbs: cb.before_epoch(state)
-            t0, epoch_lr = time.perf_counter(), opt.param_groups[0]["lr"]
-            loss_sum, seen = _train_epoch(state, x, y, task, batch_size, shuffle_gen, aug, aug_gen, bar)
-            row = {"epoch": epoch, "train_loss": (loss_sum / seen).item()}
-            if not math.isfinite(row["train_loss"]):
-                status, error = "diverged", f"non-finite training loss in epoch {epoch} (by step {state.step})"
-            elif row["train_loss"] > state.loss_limit:
-                status, error = "diverged", (f"training loss {row['train_loss']:.3g} in epoch {epoch} (by step {state.step}) exploded "
-                                             f"past {state.diverge_factor:g} times its start ({state.start_loss:.3g})")
-            elif has_val:
-                row.update(_validate(model, vx, vy, task, eval_batch_size, device))
-                if not math.isfinite(row["val_loss"]):
-                    status, error = "diverged", f"non-finite validation loss or outputs after epoch {epoch}"
-            row.update(lr=epoch_lr, epoch_time=time.perf_counter() - t0)
-            for k, v in state.log.items(): row.setdefault(k, v)   # columns callbacks set earlier in the epoch
-            state.log = row
-            state.history.append(row)
-            if status == "diverged": break
-            for cb in cbs: cb.after_epoch(state)
-            patience_out = tracker.update(row, model)
-            if bar is not None: bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k in ("train_loss", monitor)})
-            if state.stop: status = "stopped"; break
-            if patience_out: status = "early_stopped"; break
+        status, error = _epochs(state, cbs, tracker, train, validate, monitor, bar)
         tracker.restore(model, last_epoch=len(state.history) - 1)
         for cb in cbs: cb.after_fit(state)
     finally:
