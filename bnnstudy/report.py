@@ -430,21 +430,32 @@ def survival_table(outcomes: pd.DataFrame, target: str = "top_k", level: float =
     cols = ["dataset", "method", "target", "runs", "time", "at_risk", "events", "survival", "se", "low", "high"]
     return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
 
+# %% ../nbs/31_report.ipynb #a35d82c2
+def _method_panels(df: pd.DataFrame, curve, panel, deterministic, step: bool = False, alpha: float = 0.2):
+    "A panel per dataset, a line and band per method from `curve(rows) -> (x, y, low, high)` (no band: `deterministic`); `panel(d, rows)`: `ax.set` kwargs."
+    datasets = sorted(df.dataset.unique())
+    fig, axes = _grid(len(datasets))
+    for ax, d in zip(axes, datasets):
+        g = df[df.dataset == d]
+        for m, gm in g.groupby("method"):
+            x, y, low, high = curve(gm)
+            label = m + (" (one run)" if m in deterministic else "")
+            line, = ax.step(x, y, where="post", label=label) if step else ax.plot(x, y, label=label)
+            if m not in deterministic:
+                ax.fill_between(x, low, high, color=line.get_color(), alpha=alpha, **(dict(step="post") if step else {}))
+        ax.set(**panel(d, g))
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
 # %% ../nbs/31_report.ipynb #c6018e4c
 def plot_survival(surv: pd.DataFrame, deterministic=DETERMINISTIC):
     "Share of runs that have not yet reached the target against evaluations: Kaplan–Meier steps with their interval bands, a panel per dataset."
     if surv.empty: return _empty_figure("no replay results with their design table")
-    datasets = sorted(surv.dataset.unique())
-    fig, axes = _grid(len(datasets))
-    for ax, d in zip(axes, datasets):
-        for m, g in surv[surv.dataset == d].groupby("method"):
-            line, = ax.step(g.time, g.survival, where="post", label=m + (" (one run)" if m in deterministic else ""))
-            if m not in deterministic: ax.fill_between(g.time, g.low, g.high, step="post", color=line.get_color(), alpha=0.15)
-        ax.set(title=f"{d}: {surv.target.iloc[0].replace('top_k', 'top-5 row').replace('top_share', 'top-1 % row')}",
-               xlabel="evaluations", ylabel="share not yet reached", ylim=(-0.02, 1.02))
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    target = surv.target.iloc[0].replace('top_k', 'top-5 row').replace('top_share', 'top-1 % row')
+    return _method_panels(surv, lambda g: (g.time, g.survival, g.low, g.high),
+                          lambda d, g: dict(title=f"{d}: {target}", xlabel="evaluations", ylabel="share not yet reached", ylim=(-0.02, 1.02)),
+                          deterministic, step=True, alpha=0.15)
 
 # %% ../nbs/31_report.ipynb #7f2c8435
 def holm(pvalues) -> np.ndarray:
@@ -509,21 +520,16 @@ def snap_table(curves: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["dataset", "method", "trials", "recorded", "snapped", "median_distance", "max_distance"])
 
 # %% ../nbs/31_report.ipynb #edb42c6e
+def _quartiles(g: pd.DataFrame) -> tuple:
+    "(trial, median, lower quartile, upper quartile) of `g`'s regret over its seeds."
+    q = g.groupby("trial").regret.quantile([0.25, 0.5, 0.75]).unstack()
+    return q.index, q[0.5], q[0.25], q[0.75]
+
 def plot_regret(regrets: pd.DataFrame, deterministic=DETERMINISTIC):
     "Regret against the table's best score vs evaluations: median over seeds with the interquartile band, a panel per dataset."
     if regrets.empty: return _empty_figure("no replay results with their design table")
-    datasets = sorted(regrets.dataset.unique())
-    fig, axes = _grid(len(datasets))
-    for ax, d in zip(axes, datasets):
-        g = regrets[regrets.dataset == d]
-        for m, gm in g.groupby("method"):
-            q = gm.groupby("trial").regret.quantile([0.25, 0.5, 0.75]).unstack()
-            line, = ax.plot(q.index, q[0.5], label=m + (" (one run)" if m in deterministic else ""))
-            if m not in deterministic: ax.fill_between(q.index, q[0.25], q[0.75], color=line.get_color(), alpha=0.2)
-        ax.set(title=f"{d} (replay)", xlabel="evaluations", ylabel=f"regret ({g.score_column.iloc[0]} score)")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return _method_panels(regrets, _quartiles, lambda d, g: dict(title=f"{d} (replay)", xlabel="evaluations",
+                                                                 ylabel=f"regret ({g.score_column.iloc[0]} score)"), deterministic)
 
 # %% ../nbs/31_report.ipynb #be8f8271
 def lr_traces(results: list[dict]) -> pd.DataFrame:

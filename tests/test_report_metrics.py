@@ -276,3 +276,28 @@ def test_average_rank_counts_grids_one_run_in_every_block():
     last = r[r.trial == 2].set_index("method")["rank"]
     # grid (0.72) loses to tpe's seed 0 (0.80) and beats seeds 1 and 2 (0.65); ranked in seed 0's block only it would average 2
     assert last.to_dict() == pytest.approx({"grid": 4/3, "tpe": 5/3})
+
+def test_survival_and_regret_panels_plot_the_table_quartiles_and_km_steps():
+    "The shared per-panel helper: a panel per dataset, a line per method at the data's values, a band unless deterministic."
+    import matplotlib; matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows = [dict(dataset=d, method=m, seed=s, trial=t, regret=r + s/10, score_column="val_accuracy")
+            for d in ("b", "a") for m, r in (("tpe", 0.5), ("grid", 0.2)) for s in (range(1) if m == "grid" else range(3))
+            for t in (1, 2)]
+    fig = R.plot_regret(pd.DataFrame(rows))
+    try:
+        assert [ax.get_title() for ax in fig.axes] == ["a (replay)", "b (replay)"]
+        assert fig.axes[0].get_ylabel() == "regret (val_accuracy score)"
+        lines = {ln.get_label(): ln for ln in fig.axes[0].lines}
+        assert set(lines) == {"grid (one run)", "tpe"}
+        assert list(lines["tpe"].get_ydata()) == pytest.approx([0.6, 0.6])   # the median of 0.5, 0.6, 0.7
+        assert len(fig.axes[0].collections) == 1                             # tpe's interquartile band only
+    finally: plt.close(fig)
+    surv = pd.DataFrame(dict(dataset="a", method="tpe", target="top_k", time=[0.0, 2.0, 5.0], survival=[1.0, 0.5, 0.5],
+                             low=[1.0, 0.2, 0.2], high=[1.0, 0.8, 0.8]))
+    fig = R.plot_survival(surv)
+    try:
+        ax, = [a for a in fig.axes if a.get_visible() and a.axison]
+        assert ax.get_title() == "a: top-5 row" and ax.get_ylim() == (-0.02, 1.02)
+        assert list(ax.lines[0].get_ydata()) == [1.0, 0.5, 0.5] and ax.lines[0].get_drawstyle() == "steps-post"
+    finally: plt.close(fig)
