@@ -160,8 +160,9 @@ def progress(iterable=None, total=None, desc=None, disable=False, **kw):
     "A tqdm bar in a terminal or a widget notebook, else `Lines` (plain lines); `BNNSTUDY_PROGRESS` = bar, lines or off."
     mode = os.environ.get("BNNSTUDY_PROGRESS") or ("bar" if sys.stderr.isatty() or _in_widget_notebook() else "lines")
     if mode not in ("bar", "lines", "off"): raise ValueError(f"BNNSTUDY_PROGRESS must be bar, lines or off, got {mode!r}")
-    if mode == "bar":
-        from tqdm.auto import tqdm
+    if mode == "bar":   # tqdm.auto in a kernel without ipywidgets warns "IProgress not found" and draws text anyway
+        if _in_widget_notebook(): from tqdm.auto import tqdm
+        else: from tqdm.std import tqdm
         return tqdm(iterable, total=total, desc=desc, disable=disable, **kw)
     return Lines(iterable, total=total, desc=desc, disable=disable or mode == "off", **kw)
 
