@@ -86,6 +86,7 @@ def _scorer(kind, surrogate, best, beta, draw_seed=None, draw=0, n_draws=1):
     if kind == "mean": return lambda X: surrogate.predict(X)[0]
     raise ValueError(f"unknown acquisition {kind!r}; choose one of {ACQUISITIONS}")
 
+# %% ../nbs/12_acquisition.ipynb #f5035c6c
 def _unseen(space, N, seen):
     "Rows of native array `N` whose keys are not in `seen` and not repeated, with their keys."
     keep, keys = [], []
@@ -93,6 +94,7 @@ def _unseen(space, N, seen):
         if k not in seen: seen.add(k); keep.append(i); keys.append(k)
     return N[keep], keys
 
+# %% ../nbs/12_acquisition.ipynb #39672705
 def _far(space, N, taken, min_distance):
     "Rows of native `N` at least `min_distance` (Euclidean, in the encoding) from every encoded row of `taken`."
     if min_distance <= 0 or not len(taken) or not len(N): return N
@@ -100,6 +102,7 @@ def _far(space, N, taken, min_distance):
     d2 = (E**2).sum(1)[:, None] - 2*E @ taken.T + (taken**2).sum(1)[None, :]
     return N[d2.min(1) >= min_distance**2]
 
+# %% ../nbs/12_acquisition.ipynb #54954969
 def _search(space, score, observed, rng, exclude, n_candidates, top_points, n_local, rounds, scale, full,
             taken=np.zeros((0, 0)), min_distance=0.0, start=None):
     "Native rows and acquisition values: a Sobol design (or `start`, or the whole space if small) plus local moves."
@@ -116,6 +119,7 @@ def _search(space, score, observed, rng, exclude, n_candidates, top_points, n_lo
         pool = np.concatenate([pool, moves]); values = np.concatenate([values, score(space.encode_native(moves))])
     return pool, values
 
+# %% ../nbs/12_acquisition.ipynb #c23e869d
 def optimize_acquisition(space: SearchSpace, surrogate, kind: str = "ei", best: float | None = None,
                          rng: np.random.Generator | None = None, n: int = 1, exclude=(), *, n_candidates: int = 512,
                          top_points: int = 5, n_local: int = 32, rounds: int = 4, scale: float = 0.1,

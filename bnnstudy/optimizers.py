@@ -155,27 +155,7 @@ def available(self: Optimizer) -> float:
     self.refresh()   # trials other processes on the same storage asked or told count as done or pending
     return len(self._reissue) + self.remaining
 
-@patch
-def ask(self: Optimizer, n: int | None = None) -> Trial | list[Trial]:
-    "A trial to evaluate (or a list of `n` distinct ones for parallel workers)."
-    k = 1 if n is None else _count(n)
-    self.refresh()
-    out = [self._trials[self._reissue.pop(0)] for _ in range(min(k, len(self._reissue)))]
-    if len(out) < k: out += self._ask_new(k - len(out))
-    return out[0] if n is None else out
-
-@patch
-def _ask_new(self: Optimizer, n: int) -> list[Trial]:
-    proposals = self._proposals(n)
-    with self._store.transaction():
-        if self._store.max_id() != max(self._trials, default=-1):   # another writer added trials since our refresh
-            self.refresh(); proposals = self._proposals(n)
-        trials = [self._new_trial(*p) for p in proposals]
-    for t in trials:
-        self._trials[t.id] = t
-        self._seen.add(self.space.key(t.params))
-    return trials
-
+# %% ../nbs/14_optimizers.ipynb #7afc3475
 @patch
 def _proposals(self: Optimizer, n: int) -> list[tuple]:
     "(params, source, ask index, ask seconds) for `n` new configurations."
@@ -201,6 +181,28 @@ def _new_trial(self: Optimizer, params, source, ask_index, seconds) -> Trial:
 
 @patch
 def _propose(self: Optimizer, n: int, rng: np.random.Generator) -> list[tuple[dict, str]]: raise NotImplementedError
+
+# %% ../nbs/14_optimizers.ipynb #77c7d075
+@patch
+def _ask_new(self: Optimizer, n: int) -> list[Trial]:
+    proposals = self._proposals(n)
+    with self._store.transaction():
+        if self._store.max_id() != max(self._trials, default=-1):   # another writer added trials since our refresh
+            self.refresh(); proposals = self._proposals(n)
+        trials = [self._new_trial(*p) for p in proposals]
+    for t in trials:
+        self._trials[t.id] = t
+        self._seen.add(self.space.key(t.params))
+    return trials
+
+@patch
+def ask(self: Optimizer, n: int | None = None) -> Trial | list[Trial]:
+    "A trial to evaluate (or a list of `n` distinct ones for parallel workers)."
+    k = 1 if n is None else _count(n)
+    self.refresh()
+    out = [self._trials[self._reissue.pop(0)] for _ in range(min(k, len(self._reissue)))]
+    if len(out) < k: out += self._ask_new(k - len(out))
+    return out[0] if n is None else out
 
 # %% ../nbs/14_optimizers.ipynb #7ce70282
 @patch
@@ -351,10 +353,12 @@ def model_targets(y_train, y=None, transform: str = "rank") -> np.ndarray:
 
 _TRANSFORMS = ("rank", "none")
 
+# %% ../nbs/14_optimizers.ipynb #031daadc
 def default_n_initial(space: SearchSpace) -> int:
     "Size of the initial design: one more than the number of hyperparameters, at least 5."
     return max(5, len(space) + 1)
 
+# %% ../nbs/14_optimizers.ipynb #664992b4
 _DESIGNS = {"sobol": "sobol", "lhs": "latin_hypercube", "random": "sample"}
 
 class ModelOptimizer(Optimizer):
@@ -388,41 +392,47 @@ class ModelOptimizer(Optimizer):
             else: out += self._model_proposals(n - len(out), rng, keys)
         return out
 
-    def _local_step(self) -> bool:
-        "Whether this ask is a local step: every `local_every`-th model-based ask (counted from the asks, so a resumed study agrees)."
-        return bool(self.local_every) and (len(self._trials) - self.n_initial) % self.local_every == self.local_every - 1
+# %% ../nbs/14_optimizers.ipynb #eaff1500
+@patch
+def _local_step(self: ModelOptimizer) -> bool:
+    "Whether this ask is a local step: every `local_every`-th model-based ask (counted from the asks, so a resumed study agrees)."
+    return bool(self.local_every) and (len(self._trials) - self.n_initial) % self.local_every == self.local_every - 1
 
-    def _fill(self, n, rng, keys):
-        "Random new configurations, also distinct from `keys` (proposals already in this batch)."
-        seen = self._seen
-        self._seen = seen | keys
-        try: return _unique_proposals(self, lambda k: self.space.sample(k, rng), n, rng, "random")
-        finally: self._seen = seen
+# %% ../nbs/14_optimizers.ipynb #58872c2e
+@patch
+def _fill(self: ModelOptimizer, n, rng, keys):
+    "Random new configurations, also distinct from `keys` (proposals already in this batch)."
+    seen = self._seen
+    self._seen = seen | keys
+    try: return _unique_proposals(self, lambda k: self.space.sample(k, rng), n, rng, "random")
+    finally: self._seen = seen
 
-    def _model_proposals(self, n, rng, keys):
-        "Fit the surrogate to transformed utilities (`model_targets`: the maximiser maximises) and maximise the acquisition."
-        params, y, ok = self._data()
-        pending = [t.params for t in self._trials.values() if not t.told]
-        X = self.space.encode(params + pending)
-        # pending: the worst value (constant liar); the transform sees the raw losses, the store keeps them
-        utility = model_targets(np.concatenate([y, np.full(len(pending), y[ok].max())]), transform=self.output_transform)
-        surrogate = self._surrogate(int(rng.integers(2**31 - 1))).fit(X, utility)
-        exclude = self._seen | keys
-        best = float(utility[:len(y)][ok].max())
-        props = []
-        if self._local_step():   # only the neighbours of the best observations; global when they are all taken
-            centers = [params[i] for i in np.argsort(np.where(ok, y, np.inf))[:min(self.local_top, int(ok.sum()))]]
-            props = optimize_acquisition(self.space, surrogate, self.acquisition, best, rng, n=n, exclude=exclude,
-                                         centers=centers, **self.acquisition_kw)
-        if len(props) < n:
-            props += optimize_acquisition(self.space, surrogate, self.acquisition, best, rng, n=n - len(props),
-                                          exclude=exclude | {self.space.key(p) for p in props}, **self.acquisition_kw)
-        out = []
-        for p in props:   # guard: whatever the maximiser returns, never a repeat
-            k = self.space.key(p)
-            if k not in exclude: out.append((p, "model")); exclude = exclude | {k}
-        if len(out) < n: out += self._fill(n - len(out), rng, keys | {self.space.key(p) for p, _ in out})
-        return out[:n]
+# %% ../nbs/14_optimizers.ipynb #6cf89dcb
+@patch
+def _model_proposals(self: ModelOptimizer, n, rng, keys):
+    "Fit the surrogate to transformed utilities (`model_targets`: the maximiser maximises) and maximise the acquisition."
+    params, y, ok = self._data()
+    pending = [t.params for t in self._trials.values() if not t.told]
+    X = self.space.encode(params + pending)
+    # pending: the worst value (constant liar); the transform sees the raw losses, the store keeps them
+    utility = model_targets(np.concatenate([y, np.full(len(pending), y[ok].max())]), transform=self.output_transform)
+    surrogate = self._surrogate(int(rng.integers(2**31 - 1))).fit(X, utility)
+    exclude = self._seen | keys
+    best = float(utility[:len(y)][ok].max())
+    props = []
+    if self._local_step():   # only the neighbours of the best observations; global when they are all taken
+        centers = [params[i] for i in np.argsort(np.where(ok, y, np.inf))[:min(self.local_top, int(ok.sum()))]]
+        props = optimize_acquisition(self.space, surrogate, self.acquisition, best, rng, n=n, exclude=exclude,
+                                     centers=centers, **self.acquisition_kw)
+    if len(props) < n:
+        props += optimize_acquisition(self.space, surrogate, self.acquisition, best, rng, n=n - len(props),
+                                      exclude=exclude | {self.space.key(p) for p in props}, **self.acquisition_kw)
+    out = []
+    for p in props:   # guard: whatever the maximiser returns, never a repeat
+        k = self.space.key(p)
+        if k not in exclude: out.append((p, "model")); exclude = exclude | {k}
+    if len(out) < n: out += self._fill(n - len(out), rng, keys | {self.space.key(p) for p, _ in out})
+    return out[:n]
 
 # %% ../nbs/14_optimizers.ipynb #24900ff8
 _SURROGATE_ALIASES = {"mcdropout": "mc_dropout", "mc-dropout": "mc_dropout", "deep_ensemble": "ensemble"}
@@ -483,6 +493,7 @@ class _QuietOptuna:
         import optuna
         optuna.logging.set_verbosity(self.level)
 
+# %% ../nbs/14_optimizers.ipynb #2a41810f
 class TPEOptimizer(Optimizer):
     "Optuna's TPE sampler (seeded) behind the bnnstudy ask/tell interface, on one Optuna study kept up to date."
     method = "tpe"
@@ -493,28 +504,6 @@ class TPEOptimizer(Optimizer):
         # study.trials deep-copies every trial (O(n) per added trial)
         self._study, self._numbers, self._n_study = None, {}, 0
         super().__init__(space, seed, maximize, storage, options=dict(n_startup_trials=self.n_startup_trials, **tpe_kw))
-
-    def _sync_study(self):
-        "Add the trials the Optuna study has not seen and finish those told since they were added as running."
-        import optuna
-        from optuna.trial import TrialState, create_trial
-        if self._study is None:
-            with _QuietOptuna(): self._study = optuna.create_study()
-            self._dists = optuna_distributions(self.space)
-        study, state = self._study, lambda t: TrialState.COMPLETE if t.status == "completed" else TrialState.FAIL
-        value = lambda t: self._loss(t.value) if t.status == "completed" else None
-        for t in self._told:   # tell order, as a fresh study would hold them
-            if t.id not in self._numbers:
-                study.add_trial(create_trial(params=t.params, distributions=self._dists, value=value(t), state=state(t)))
-                self._numbers[t.id] = (self._n_study, True); self._n_study += 1
-            elif not self._numbers[t.id][1]:   # was pending when added: finish it
-                study.tell(self._numbers[t.id][0], value(t), state=state(t))
-                self._numbers[t.id] = (self._numbers[t.id][0], True)
-        for i in sorted(self._trials):
-            t = self._trials[i]
-            if not t.told and i not in self._numbers:
-                study.add_trial(create_trial(params=t.params, distributions=self._dists, state=TrialState.RUNNING))
-                self._numbers[i] = (self._n_study, False); self._n_study += 1
 
     def _propose(self, n, rng):
         import optuna
@@ -529,6 +518,30 @@ class TPEOptimizer(Optimizer):
         try: return _unique_proposals(self, draw, n, rng, "tpe", oversample=False)
         finally:   # draws are scratch: the trials `ask` hands out join the study as running at the next sync
             for t in drawn: study.tell(t, state=TrialState.FAIL)
+
+# %% ../nbs/14_optimizers.ipynb #970232e0
+@patch
+def _sync_study(self: TPEOptimizer):
+    "Add the trials the Optuna study has not seen and finish those told since they were added as running."
+    import optuna
+    from optuna.trial import TrialState, create_trial
+    if self._study is None:
+        with _QuietOptuna(): self._study = optuna.create_study()
+        self._dists = optuna_distributions(self.space)
+    study, state = self._study, lambda t: TrialState.COMPLETE if t.status == "completed" else TrialState.FAIL
+    value = lambda t: self._loss(t.value) if t.status == "completed" else None
+    for t in self._told:   # tell order, as a fresh study would hold them
+        if t.id not in self._numbers:
+            study.add_trial(create_trial(params=t.params, distributions=self._dists, value=value(t), state=state(t)))
+            self._numbers[t.id] = (self._n_study, True); self._n_study += 1
+        elif not self._numbers[t.id][1]:   # was pending when added: finish it
+            study.tell(self._numbers[t.id][0], value(t), state=state(t))
+            self._numbers[t.id] = (self._numbers[t.id][0], True)
+    for i in sorted(self._trials):
+        t = self._trials[i]
+        if not t.told and i not in self._numbers:
+            study.add_trial(create_trial(params=t.params, distributions=self._dists, state=TrialState.RUNNING))
+            self._numbers[i] = (self._n_study, False); self._n_study += 1
 
 # %% ../nbs/14_optimizers.ipynb #568c8c5d
 OPTIMIZERS = {"bnn": BNNOptimizer, "gp": GPOptimizer, "tpe": TPEOptimizer, "random": RandomOptimizer, "grid": GridOptimizer}

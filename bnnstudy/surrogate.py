@@ -8,6 +8,7 @@ import copy, importlib, math
 from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
+from fastcore.basics import patch
 from .core import check_real
 
 # %% auto #0
@@ -52,20 +53,22 @@ class StackedMLP:
         out = (torch.matmul(h, self.W[-1]) + self.b[-1])[..., 0]
         return (out, hs) if features else out
 
-    def backward(self, X, hs, masks, g_out) -> list[torch.Tensor]:
-        "Gradients of a loss w.r.t. `params`, given `g_out` = dloss/doutput `(members, n)`."
-        gW, gb = [None]*len(self.W), [None]*len(self.b)
-        g = g_out.unsqueeze(-1)
-        inputs = [X] + [h*masks[i] if masks is not None else h for i, h in enumerate(hs)]
-        for i in range(len(self.W) - 1, -1, -1):
-            a = inputs[i]
-            gW[i] = (a.transpose(-1, -2) if a.dim() == 3 else a.T) @ g
-            gb[i] = g.sum(-2, keepdim=True)
-            if i:
-                g = g @ self.W[i].transpose(-1, -2)
-                if masks is not None: g = g*masks[i - 1]
-                g = g*(1 - hs[i - 1]**2)
-        return gW + gb
+# %% ../nbs/11_surrogate.ipynb #f9579888
+@patch
+def backward(self: StackedMLP, X, hs, masks, g_out) -> list[torch.Tensor]:
+    "Gradients of a loss w.r.t. `params`, given `g_out` = dloss/doutput `(members, n)`."
+    gW, gb = [None]*len(self.W), [None]*len(self.b)
+    g = g_out.unsqueeze(-1)
+    inputs = [X] + [h*masks[i] if masks is not None else h for i, h in enumerate(hs)]
+    for i in range(len(self.W) - 1, -1, -1):
+        a = inputs[i]
+        gW[i] = (a.transpose(-1, -2) if a.dim() == 3 else a.T) @ g
+        gb[i] = g.sum(-2, keepdim=True)
+        if i:
+            g = g @ self.W[i].transpose(-1, -2)
+            if masks is not None: g = g*masks[i - 1]
+            g = g*(1 - hs[i - 1]**2)
+    return gW + gb
 
 # %% ../nbs/11_surrogate.ipynb #f4ddd6af
 def train_stacked(net: StackedMLP, X, Y, *, steps=300, lr=1e-2, prior_weight=1e-2, anchor=None, weights=None,
@@ -113,6 +116,7 @@ class SurrogateProtocol(Protocol):
 
 # %% ../nbs/11_surrogate.ipynb #722bfea5
 def _check_X(X, d=None) -> np.ndarray:
+    "`X` as finite float64 rows `(n, d)` (a flat `X` is read as rows of `d`), or a one-line error."
     X = np.asarray(X, dtype=np.float64)
     if X.ndim == 1 and d is not None: X = X.reshape(-1, d)
     if X.ndim != 2: raise ValueError(f"X must be a 2-D array (n, d) of unit-cube points, got shape {X.shape}")
@@ -120,12 +124,14 @@ def _check_X(X, d=None) -> np.ndarray:
     if not np.isfinite(X).all(): raise ValueError("X has NaN or infinite entries; encode configurations with SearchSpace.encode")
     return X
 
+# %% ../nbs/11_surrogate.ipynb #4b712efd
 class one_thread:
     """Run torch on one thread inside the block (restored after). The surrogates' operations are tiny: on a
     busy machine a multi-threaded pool spin-waits for cores and a 0.2 s fit took 3-26 s with two threads."""
     def __enter__(self): self.n = torch.get_num_threads(); torch.set_num_threads(1)
     def __exit__(self, *exc): torch.set_num_threads(self.n)
 
+# %% ../nbs/11_surrogate.ipynb #23c607d4
 class Surrogate:
     "Base of the surrogates: standardises targets and checks inputs; subclasses implement `_fit`, `_predict`, `_sample`."
     def __init__(self, seed: int = 0, warm_start: bool = True):
@@ -153,28 +159,34 @@ class Surrogate:
         if not self.fitted: raise ValueError(f"{type(self).__name__} is not fitted yet; call .fit(X, y) first")
         return 2*_check_X(X, self.dim_) - 1
 
-    def predict(self, X, observation_noise: bool = False):
-        "Posterior mean and variance (of the latent function; plus the noise with `observation_noise`) at rows of `X`."
-        with one_thread(): mean, var = self._predict(self._ready(X))
-        if observation_noise: var = var + self.noise_var_
-        return self.y_mean_ + self.y_std_*mean, self.y_std_**2*np.maximum(var, 1e-12)
-
-    def sample(self, X, n: int, rng: np.random.Generator) -> np.ndarray:
-        "`n` posterior function draws at rows of `X`, shape `(n, len(X))`; the draws depend on `rng`, not on `X`."
-        with one_thread(): return self.y_mean_ + self.y_std_*self._sample(self._ready(X), int(n), rng)
-
-    def fantasize(self, X, y) -> Surrogate:
-        "A copy conditioned on extra (fantasised) observations, for batches by constant liar; `self` is unchanged."
-        new = copy.deepcopy(self)
-        new.fit(np.concatenate([self.X_, _check_X(X, self.dim_)]), np.concatenate([self.y_, np.reshape(y, -1)]))
-        return new
-
     @property
     def noise_var_(self) -> float: return self._noise_var
 
     def __repr__(self):
         keys = [k for k in self.__init__.__code__.co_varnames[1:self.__init__.__code__.co_argcount]]
         return f"{type(self).__name__}(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in keys if hasattr(self, k)) + ")"
+
+# %% ../nbs/11_surrogate.ipynb #faa85286
+@patch
+def predict(self: Surrogate, X, observation_noise: bool = False):
+    "Posterior mean and variance (of the latent function; plus the noise with `observation_noise`) at rows of `X`."
+    with one_thread(): mean, var = self._predict(self._ready(X))
+    if observation_noise: var = var + self.noise_var_
+    return self.y_mean_ + self.y_std_*mean, self.y_std_**2*np.maximum(var, 1e-12)
+
+# %% ../nbs/11_surrogate.ipynb #d38052e3
+@patch
+def sample(self: Surrogate, X, n: int, rng: np.random.Generator) -> np.ndarray:
+    "`n` posterior function draws at rows of `X`, shape `(n, len(X))`; the draws depend on `rng`, not on `X`."
+    with one_thread(): return self.y_mean_ + self.y_std_*self._sample(self._ready(X), int(n), rng)
+
+# %% ../nbs/11_surrogate.ipynb #afdb14d5
+@patch
+def fantasize(self: Surrogate, X, y) -> Surrogate:
+    "A copy conditioned on extra (fantasised) observations, for batches by constant liar; `self` is unchanged."
+    new = copy.deepcopy(self)
+    new.fit(np.concatenate([self.X_, _check_X(X, self.dim_)]), np.concatenate([self.y_, np.reshape(y, -1)]))
+    return new
 
 # %% ../nbs/11_surrogate.ipynb #20d82569
 class DeepEnsemble(Surrogate):

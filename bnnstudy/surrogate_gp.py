@@ -6,6 +6,7 @@
 from __future__ import annotations
 import copy
 import numpy as np
+from fastcore.basics import patch
 from .surrogate import register_surrogate, one_thread
 
 # %% auto #0
@@ -52,36 +53,43 @@ class GPSurrogate:
             self._Xtr, self._L = X, torch.linalg.cholesky(K)
             self._alpha = torch.cholesky_solve((z - self._c).reshape(-1, 1), self._L)
 
-    def fantasize(self, X, y):
-        "A copy conditioned on extra observations (same hyperparameters), for constant-liar batches."
-        import torch
-        new = copy.copy(self)
-        Xn = torch.cat([self._Xtr, torch.as_tensor(np.asarray(X, dtype=float), dtype=torch.float64)])
-        yn = np.concatenate([self.y_, np.reshape(y, -1)])
-        with one_thread(): new._condition(Xn, torch.as_tensor((yn - self._y_mean)/self._y_std, dtype=torch.float64))
-        new.X_, new.y_ = Xn.numpy(), yn
-        return new
+# %% ../nbs/11a_gp.ipynb #8b540750
+@patch
+def _moments(self: GPSurrogate, X, full: bool = False):
+    import torch
+    X = torch.as_tensor(np.asarray(X, dtype=float), dtype=torch.float64)
+    with torch.no_grad(), one_thread():
+        k = self.model.covar_module(X, self._Xtr).to_dense()
+        mean = self._c + (k @ self._alpha).reshape(-1)
+        v = torch.linalg.solve_triangular(self._L, k.T, upper=False)
+        if full: cov = self.model.covar_module(X).to_dense() - v.T @ v
+        else: cov = (self.model.covar_module(X, diag=True) - (v**2).sum(0)).clamp_min(1e-12)
+    return self._y_mean + self._y_std*mean.numpy(), self._y_std**2*cov.numpy()
 
-    def _moments(self, X, full: bool = False):
-        import torch
-        X = torch.as_tensor(np.asarray(X, dtype=float), dtype=torch.float64)
-        with torch.no_grad(), one_thread():
-            k = self.model.covar_module(X, self._Xtr).to_dense()
-            mean = self._c + (k @ self._alpha).reshape(-1)
-            v = torch.linalg.solve_triangular(self._L, k.T, upper=False)
-            if full: cov = self.model.covar_module(X).to_dense() - v.T @ v
-            else: cov = (self.model.covar_module(X, diag=True) - (v**2).sum(0)).clamp_min(1e-12)
-        return self._y_mean + self._y_std*mean.numpy(), self._y_std**2*cov.numpy()
+@patch
+def predict(self: GPSurrogate, X):
+    "Posterior mean and variance of the latent function at `X`."
+    return self._moments(X)
 
-    def predict(self, X):
-        "Posterior mean and variance of the latent function at `X`."
-        return self._moments(X)
+# %% ../nbs/11a_gp.ipynb #13ff4ce6
+@patch
+def sample(self: GPSurrogate, X, n, rng):
+    "`n` joint posterior draws at the rows of `X`, shape (n, len(X))."
+    mean, cov = self._moments(X, full=True)
+    L = np.linalg.cholesky(cov + 1e-9*np.trace(cov)/len(cov)*np.eye(len(cov)))
+    return mean[None] + rng.standard_normal((n, len(X))) @ L.T
 
-    def sample(self, X, n, rng):
-        "`n` joint posterior draws at the rows of `X`, shape (n, len(X))."
-        mean, cov = self._moments(X, full=True)
-        L = np.linalg.cholesky(cov + 1e-9*np.trace(cov)/len(cov)*np.eye(len(cov)))
-        return mean[None] + rng.standard_normal((n, len(X))) @ L.T
+# %% ../nbs/11a_gp.ipynb #3302ac22
+@patch
+def fantasize(self: GPSurrogate, X, y):
+    "A copy conditioned on extra observations (same hyperparameters), for constant-liar batches."
+    import torch
+    new = copy.copy(self)
+    Xn = torch.cat([self._Xtr, torch.as_tensor(np.asarray(X, dtype=float), dtype=torch.float64)])
+    yn = np.concatenate([self.y_, np.reshape(y, -1)])
+    with one_thread(): new._condition(Xn, torch.as_tensor((yn - self._y_mean)/self._y_std, dtype=torch.float64))
+    new.X_, new.y_ = Xn.numpy(), yn
+    return new
 
+# %% ../nbs/11a_gp.ipynb #508f6a5b
 register_surrogate("gp", GPSurrogate)
-

@@ -69,6 +69,7 @@ def _sgd(p):
                          learning_rate=p["learning_rate"], eta0=p["eta0"], class_weight=None if p["class_weight"] == "none" else "balanced",
                          max_iter=200, tol=1e-3, random_state=0))
 
+# %% ../../nbs/86_bench_suite.ipynb #769cff4b
 def _knn(p):
     from sklearn.pipeline import make_pipeline
     from sklearn.decomposition import PCA
@@ -201,6 +202,31 @@ def _write_atomic(df: pd.DataFrame, path: Path):
     tmp = path.with_name(path.name + ".tmp")
     df.to_parquet(tmp, index=False); os.replace(tmp, path)
 
+# %% ../../nbs/86_bench_suite.ipynb #47f586e6
+def _update_manifest(out: Path, problem: Problem, table: pd.DataFrame, seconds: float, n_evaluated: int):
+    import fcntl
+    path = out/"manifest.json"
+    with open(out/".manifest.lock", "w") as lock:   # two builds of different problems may finish at once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _write_manifest(path, problem, table, seconds, n_evaluated)
+
+def _write_manifest(path, problem, table, seconds, n_evaluated):
+    import sklearn
+    m = json.loads(path.read_text()) if path.exists() else {}
+    obj = table.objective
+    m[problem.name] = dict(
+        dataset=f"sklearn.datasets.load_{problem.dataset}"
+                + (f" (stratified subsample of {problem.subsample} rows, seed {CV_SEED})" if problem.subsample else ""),
+        objective=f"mean over folds of {dict(error='1 - accuracy', log_loss='log-loss', mse='mean squared error')[problem.metric]} (minimised)",
+        cv=f"{'KFold' if problem.metric == 'mse' else 'StratifiedKFold'}(n_splits={problem.folds}, shuffle=True, random_state={CV_SEED})",
+        params={k: dict(type=t, levels=[v if isinstance(v, (int, float, str, bool)) else str(v) for v in lv]) for k, (t, lv) in problem.params.items()},
+        n_configs=int(len(table)), n_evaluated=n_evaluated, n_failed=int(obj.isna().sum()),
+        objective_min=float(obj.min()), objective_median=float(obj.median()), objective_max=float(obj.max()),
+        build_seconds=round(seconds, 1), commit=_commit(), sklearn=sklearn.__version__, numpy=np.__version__, pandas=pd.__version__,
+        python=platform.python_version(), built=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    tmp = path.with_name("manifest.json.tmp"); tmp.write_text(json.dumps(m, indent=1) + "\n"); os.replace(tmp, path)
+
+# %% ../../nbs/86_bench_suite.ipynb #90ac95c3
 def build(problem: Problem | str, out: Path | str = SUITE_DIR, chunk: int = 100, verbose: bool = True) -> pd.DataFrame:
     "Evaluate every configuration of `problem` and write `<out>/<name>.parquet`; resumes from the chunks a stopped build left."
     problem = PROBLEMS[problem] if isinstance(problem, str) else problem
@@ -228,29 +254,6 @@ def build(problem: Problem | str, out: Path | str = SUITE_DIR, chunk: int = 100,
     parts.rmdir()
     if verbose: print(f"wrote {path}: {len(table)} configurations, {len(todo)} evaluated, {build_seconds:.0f} s", flush=True)
     return table
-
-def _update_manifest(out: Path, problem: Problem, table: pd.DataFrame, seconds: float, n_evaluated: int):
-    import fcntl
-    path = out/"manifest.json"
-    with open(out/".manifest.lock", "w") as lock:   # two builds of different problems may finish at once
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        _write_manifest(path, problem, table, seconds, n_evaluated)
-
-def _write_manifest(path, problem, table, seconds, n_evaluated):
-    import sklearn
-    m = json.loads(path.read_text()) if path.exists() else {}
-    obj = table.objective
-    m[problem.name] = dict(
-        dataset=f"sklearn.datasets.load_{problem.dataset}"
-                + (f" (stratified subsample of {problem.subsample} rows, seed {CV_SEED})" if problem.subsample else ""),
-        objective=f"mean over folds of {dict(error='1 - accuracy', log_loss='log-loss', mse='mean squared error')[problem.metric]} (minimised)",
-        cv=f"{'KFold' if problem.metric == 'mse' else 'StratifiedKFold'}(n_splits={problem.folds}, shuffle=True, random_state={CV_SEED})",
-        params={k: dict(type=t, levels=[v if isinstance(v, (int, float, str, bool)) else str(v) for v in lv]) for k, (t, lv) in problem.params.items()},
-        n_configs=int(len(table)), n_evaluated=n_evaluated, n_failed=int(obj.isna().sum()),
-        objective_min=float(obj.min()), objective_median=float(obj.median()), objective_max=float(obj.max()),
-        build_seconds=round(seconds, 1), commit=_commit(), sklearn=sklearn.__version__, numpy=np.__version__, pandas=pd.__version__,
-        python=platform.python_version(), built=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-    tmp = path.with_name("manifest.json.tmp"); tmp.write_text(json.dumps(m, indent=1) + "\n"); os.replace(tmp, path)
 
 # %% ../../nbs/86_bench_suite.ipynb #b0b0c61e
 @dataclass(frozen=True)
