@@ -230,11 +230,18 @@ $(REPLAY_RUNS): $(RUNS_DIR)/%/result.json: $(call src_stamp,52_replay_experiment
 	$(call papermill,nbs/52_replay_experiment.ipynb,method,\
 	    -p table '$(abspath $(dir $(call runs_with,/table/$(call run_word,2)/,$(TABLE_RUNS))))/table.parquet')
 
-# the random trigger lowers the rate as often as the relative-threshold uncertainty run of its dataset and seed did
-$(call runs_with,/random_trigger/,$(LR_RUNS)): $(call runs_with,/uncertainty_relative/,$(LR_RUNS))
+# a table run copies the committed design table of its dataset (bnnstudy.runs.design_table) when it matches the
+# profile: a rebuilt or grown table (make tables) redoes the table run, and with it the replays
+table_dataset = $(firstword $(subst /, ,$(patsubst $(RUNS_DIR)/table/%,%,$(1))))
+$(foreach r,$(TABLE_RUNS),$(eval $(r): $(wildcard reports/tables/design/$(call table_dataset,$(r)).parquet)))
+
+# a quantile arm (<signal>_q<NN>-lr<rate>) reads its threshold off the fixed-rate arm's run (fixed-lr<rate>) of the
+# same dataset and seed: that run first (make -j orders them; without it the notebook would recompute it)
+lr_parts     = $(subst /, ,$(patsubst $(RUNS_DIR)/lr/%,%,$(1)))
+lr_fixed_run = $(RUNS_DIR)/lr/$(word 1,$(call lr_parts,$(1)))/fixed-lr$(word 2,$(subst -lr, ,$(word 2,$(call lr_parts,$(1)))))/$(word 3,$(call lr_parts,$(1)))/result.json
+$(foreach r,$(LR_RUNS),$(if $(findstring _q,$(word 2,$(call lr_parts,$(r)))),$(if $(filter $(call lr_fixed_run,$(r)),$(LR_RUNS)),$(eval $(r): $(call lr_fixed_run,$(r))))))
 $(LR_RUNS): $(RUNS_DIR)/%/result.json: $(call src_stamp,51_lr_experiment) $(NEED_VENV)
-	$(call papermill,nbs/51_lr_experiment.ipynb,controller,\
-	    $(if $(wildcard $(subst /random_trigger/,/uncertainty_relative/,$@)),-p rate_from '$(abspath $(subst /random_trigger/,/uncertainty_relative/,$@))'))
+	$(call papermill,nbs/51_lr_experiment.ipynb,controller)
 
 # the report: figures, tables, report.ipynb and report.html under $(REPORT_DIR), from the result files only;
 # report.html, the target, appears last and whole (a killed report is redone)

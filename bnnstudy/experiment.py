@@ -10,11 +10,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq
 import torch
-from .core import atomic_write
+from .core import atomic_write, check_int
 from .data import load_data
 from .models import DEFAULT_MODEL, HPARAM_RANGES, build_model, split_hparams, default_model
-from .train import fit, evaluate, predict
-from .metrics import calibration, probabilities
+from .train import fit, evaluate
 from .space import SearchSpace
 from .optimizers import make_optimizer, space_to_json
 from .study import maximize, load_study
@@ -42,8 +41,7 @@ def score_metric(task: str) -> str:
 def use_threads(threads: int | None, profile: str | dict) -> int:
     "Set torch's CPU threads: `threads`, or the profile's when None (0 keeps torch's default); returns the number in use."
     p = get_profile(profile) if isinstance(profile, str) else profile
-    if threads is not None and (not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 0):
-        raise ValueError(f"threads must be a non-negative integer (0: torch's default) or None (the profile's), got {threads!r}")
+    if threads is not None: check_int(threads, "threads", 0, what="a non-negative integer (0: torch's default) or None (the profile's)")
     n = p.get("threads", 0) if threads is None else int(threads)
     if n: torch.set_num_threads(n)
     return torch.get_num_threads()
@@ -131,6 +129,7 @@ def design_configs(space: SearchSpace, n: int, kind: str = "sobol", seed: int = 
     if kind not in draw: raise ValueError(f"design must be one of {list(draw)}, got {kind!r}")
     return draw[kind](n, np.random.default_rng(seed))
 
+# %% ../nbs/32_experiment.ipynb #9f1f1e5e
 def _parquet_bytes(df: pd.DataFrame, meta: dict | None = None) -> bytes:
     table = pa.Table.from_pandas(df, preserve_index=False)
     if meta: table = table.replace_schema_metadata((table.schema.metadata or {}) | {b"bnnstudy": json.dumps(meta).encode()})
@@ -147,6 +146,7 @@ def read_table_meta(path) -> dict:
     md = pq.read_schema(path).metadata or {}
     return json.loads(md.get(b"bnnstudy", b"{}"))
 
+# %% ../nbs/32_experiment.ipynb #285adc02
 def _committed_table(found, path, log=None) -> pd.DataFrame:
     "The committed design table `found` (`bnnstudy.tables`), copied to `path` with where it came from in its metadata."
     df, meta, data = pd.read_parquet(found), read_table_meta(found), Path(found).read_bytes()
@@ -183,32 +183,22 @@ def build_table(objective: HPOObjective, n: int, path, kind: str = "sobol", seed
     return df
 
 # %% ../nbs/32_experiment.ipynb #4e459008
-def _records(df: pd.DataFrame) -> list[dict]:
-    return json.loads(df.to_json(orient="records"))
-
-def lr_run(dataset: str, controller: str, seed: int = 0, profile: str | dict = "smoke", n_bins: int = 15, device=None,
-           **controller_kw) -> dict:
-    "Train the learning-rate study's model on `dataset` under `controller`; history, test metrics, reliability bins, timings."
-    from bnnstudy.lr import make_controller
-    s = lr_settings(profile, dataset)
-    fit_kw = dict(s["fit"]); model_name = fit_kw.pop("model")
+def lr_run(dataset: str, arm: str, seed: int = 0, profile: str | dict = "smoke", calibration=None, n_bins: int = 15,
+           device=None) -> dict:
+    "Train the LR study's model on `dataset` under `arm` (a name in the profile's LR arms); the fields 51_lr_experiment writes."
+    from bnnstudy.lr import lr_study_run
+    p = get_profile(profile) if isinstance(profile, str) else profile
+    arms = p["lr"]["arms"]
+    if arm not in arms: raise ValueError(f"arm must be one of the profile's learning-rate arms ({', '.join(list(arms)[:3])}, ...), got {arm!r}")
+    s = lr_settings(p, dataset)
     data = load_data(dataset, seed=DATA_SEED, **s["data"])
-    if controller in ("uncertainty", "uncertainty_relative", "uncertainty_vi", "random_trigger"): controller_kw.setdefault("seed", seed)
-    ctl = make_controller(controller, **controller_kw)
-    model = build_model(model_name, data, seed=seed)
-    r = fit(model, data, seed=seed, progress=False, device=device, callbacks=[ctl], **fit_kw)
-    test = evaluate(r.model, data.test, data.task, device=device)
-    cal = calibration(probabilities(predict(r.model, data.test.x, device=device)), data.test.y, n_bins=n_bins)
-    decisions = ctl.history.decision if len(ctl.history) else pd.Series([], dtype=str)
-    h = r.history
-    return dict(status=r.status, error=r.error, model=model_name, settings=s, data=data_summary(data), controller=repr(ctl),
-                history=_records(h), controller_history=_records(ctl.history), test=test, reliability=_records(cal.bins),
-                down_rate=float((decisions == "down").mean()) if len(decisions) else None,
-                timings=dict(train_seconds=r.wall_time, epoch_seconds=float(h.epoch_time.sum()),
-                             estimate_seconds=float(h.estimate_time.sum()) if "estimate_time" in h else 0.0))
+    model = build_model(s["fit"]["model"], data, seed=seed)
+    run = lr_study_run(model, data, arms[arm], fit_kw=s["fit"], seed=seed, every=s["every"], calibration=calibration,
+                       target=s["target"], T=s["T"], probe_size=s["probe_size"], n_bins=n_bins, device=device)
+    return run | dict(model=s["fit"]["model"], settings=s | dict(arm=dict(arms[arm])), data=data_summary(data))
 
 # %% ../nbs/32_experiment.ipynb #8f211746
-def example_runs(runs_dir, profile: str = "smoke", methods=("random", "tpe"), controllers=("fixed", "uncertainty_relative"),
+def example_runs(runs_dir, profile: str = "smoke", methods=("random", "tpe"), controllers=("fixed-lr1e-3", "entropy_q50-lr1e-3"),
                  n_trials: int = 4, n_design: int = 8, n_seeds: int = 5) -> Path:
     "Write a small set of real results under `runs_dir` (see above; torch runs with the profile's threads); returns `runs_dir`."
     runs_dir, p, dataset = Path(runs_dir), get_profile(profile), "wine_quality"
@@ -227,12 +217,14 @@ def example_runs(runs_dir, profile: str = "smoke", methods=("random", "tpe"), co
         curves = []
         for s in range(n_seeds):
             r = replay(table, objective.space, m, seed=s, n_trials=min(n_trials + 2, n_design))
-            curves.append(dict(seed=s, rows=r.row.tolist(), values=r.value.tolist(), best=r.best.tolist(),
+            curves.append(dict(seed=s, rows=r.row.tolist(), values=r.value.tolist(), best=r.best.tolist(), distance=r.distance.tolist(),
                                train_seconds=r.train_seconds.tolist(), surrogate_seconds=r.surrogate_seconds.tolist()))
         save_result(RunSpec("replay", dataset, m, 0).folder(runs_dir), study="replay", method=m, seed=0, params={},
                     settings=dict(n_seeds=n_seeds), timings={}, metric=objective.metric, maximize=True, curves=curves, **common)
-    for c in controllers:
-        run = lr_run("imdb", c, seed=0, profile=p)
+    calibration = None   # the fixed-rate arm runs first: a quantile arm reads its history
+    for c in sorted(controllers, key=lambda a: p["lr"]["arms"].get(a, {}).get("controller") != "fixed"):
+        run = lr_run("imdb", c, seed=0, profile=p, calibration=calibration)
+        if run["arm"]["controller"] == "fixed": calibration = run["controller_history"]
         save_result(RunSpec("lr", "imdb", c, 0).folder(runs_dir), study="lr", dataset="imdb", method=c, seed=0, profile=profile,
                     params={}, settings=run.pop("settings"), data=run.pop("data"), timings=run.pop("timings"),
                     status=run.pop("status"), **run)

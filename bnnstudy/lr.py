@@ -12,17 +12,21 @@ import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
+from fastcore.basics import patch
+from .core import check_int, check_real
 from .models import mc_samples
 from .train import Callback, fit, predict
 from . import metrics
 
 # %% auto #0
-__all__ = ['UNCERTAINTIES', 'DECISIONS', 'CONTROLLERS', 'SIGNALS', 'ARM_CONTROLLERS', 'LR_CLAIMS', 'probs_from_output',
-           'uncertainty_from_samples', 'Estimator', 'MCDropout', 'BayesLinear', 'VariationalHead', 'Threshold',
-           'FixedThreshold', 'RelativeThreshold', 'as_threshold', 'LRController', 'RuleController', 'UncertaintyLR',
-           'FixedLR', 'BoldDriver', 'RandomTrigger', 'WarmupLR', 'WatchLR', 'TorchLR', 'CosineLR', 'PlateauLR',
-           'make_controller', 'signal_column', 'quantile_threshold', 'decision_rates', 'arm_controller',
-           'mc_predictive', 'lr_study_run', 'lr_table', 'lr_verdicts']
+__all__ = ['UNCERTAINTIES', 'DECISIONS', 'CONTROLLERS', 'SIGNALS', 'ARM_CONTROLLERS', 'LR_CLAIMS', 'LR_REPORT_METRICS',
+           'LR_FIGURE_ALT', 'probs_from_output', 'uncertainty_from_samples', 'Estimator', 'MCDropout', 'BayesLinear',
+           'VariationalHead', 'Threshold', 'FixedThreshold', 'RelativeThreshold', 'as_threshold', 'LRController',
+           'RuleController', 'UncertaintyLR', 'FixedLR', 'BoldDriver', 'RandomTrigger', 'WarmupLR', 'WatchLR',
+           'TorchLR', 'CosineLR', 'PlateauLR', 'make_controller', 'signal_column', 'quantile_threshold',
+           'decision_rates', 'arm_controller', 'mc_predictive', 'lr_study_run', 'lr_table', 'lr_verdicts',
+           'mean_interval', 'lr_summary_table', 'format_summary', 'verdict_grid', 'verdict_counts', 'plot_verdicts',
+           'plot_decision_rates', 'plot_decisions', 'plot_learning_curves', 'lr_reliability']
 
 # %% ../nbs/20_lr.ipynb #b9d21fe4
 UNCERTAINTIES = ("entropy", "mutual_info", "variance")
@@ -94,7 +98,7 @@ class MCDropout(Estimator):
     "Monte-Carlo dropout: the trunk once, `T` sampled passes of the head (dropout on, BatchNorm in eval mode)."
     tag = "mc"
     def __init__(self, T: int = 20, which="entropy", seed=0):
-        if not isinstance(T, int) or T < 2: raise ValueError(f"T must be an integer >= 2 (samples per estimate), got {T!r}")
+        check_int(T, "T", 2, what="an integer >= 2 (samples per estimate)")
         super().__init__(which, seed)
         self.T = T
     def __repr__(self): return f"MCDropout(T={self.T}, which={self.which!r})"
@@ -146,8 +150,7 @@ class VariationalHead(Estimator):
     tag = "vi"
     def __init__(self, T: int = 20, which="entropy", steps: int = 20, lr=1e-2, prior_sigma=1.0,
                  n_data: int | None = None, seed=0):
-        if not isinstance(T, int) or T < 2: raise ValueError(f"T must be an integer >= 2 (samples per estimate), got {T!r}")
-        if not isinstance(steps, int) or steps < 0: raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+        check_int(T, "T", 2, what="an integer >= 2 (samples per estimate)"); check_int(steps, "steps", 0)
         super().__init__(which, seed)
         self.T, self.steps, self.lr, self.prior_sigma, self.n_data = T, steps, lr, prior_sigma, n_data
         self.layer, self.opt = None, None
@@ -162,16 +165,6 @@ class VariationalHead(Estimator):
         g = torch.Generator().manual_seed(_call_seed(self.seed, 0, 0))
         self.layer = BayesLinear(n_in, n_out, self.prior_sigma, generator=g).to(device)
         self.opt = torch.optim.Adam(self.layer.parameters(), lr=self.lr)
-
-    def fit_steps(self, feats, y, n_outputs, generator):
-        "Take `steps` ELBO steps on labelled features (the KL is scaled by `n_data`, the training-set size)."
-        n_data = self.n_data or len(y)
-        for _ in range(self.steps):
-            out = self.layer(feats, 1, generator)[0]
-            nll = (F.binary_cross_entropy_with_logits(out[:, 0], y.float()) if n_outputs == 1
-                   else F.cross_entropy(out, y))
-            loss = nll + self.layer.kl() / n_data
-            self.opt.zero_grad(); loss.backward(); self.opt.step()
 
     def estimate(self, model, x, reference=None) -> dict:
         if reference is None:
@@ -188,18 +181,34 @@ class VariationalHead(Estimator):
         with torch.no_grad():
             return uncertainty_from_samples(probs_from_output(self.layer(feats, self.T, g)))
 
-    def state_dict(self) -> dict:
-        sd = super().state_dict()
-        if self.layer is not None: sd |= dict(layer=self.layer.state_dict(), opt=self.opt.state_dict(),
-                                             shape=tuple(self.layer.w_mu.shape))
-        return sd
+# %% ../nbs/20_lr.ipynb #77ddd5c5
+@patch
+def fit_steps(self: VariationalHead, feats, y, n_outputs, generator):
+    "Take `steps` ELBO steps on labelled features (the KL is scaled by `n_data`, the training-set size)."
+    n_data = self.n_data or len(y)
+    for _ in range(self.steps):
+        out = self.layer(feats, 1, generator)[0]
+        nll = (F.binary_cross_entropy_with_logits(out[:, 0], y.float()) if n_outputs == 1
+               else F.cross_entropy(out, y))
+        loss = nll + self.layer.kl() / n_data
+        self.opt.zero_grad(); loss.backward(); self.opt.step()
 
-    def load_state_dict(self, sd):
-        super().load_state_dict(sd)
-        if "layer" in sd:
-            n_out, n_in = sd["shape"]
-            self._build(n_in, n_out, sd["layer"]["w_mu"].device)
-            self.layer.load_state_dict(sd["layer"]); self.opt.load_state_dict(sd["opt"])
+# %% ../nbs/20_lr.ipynb #7eda9bb8
+@patch
+def state_dict(self: VariationalHead) -> dict:  # noqa: F811 (a @patch: this class's own)
+    sd = super(VariationalHead, self).state_dict()
+    if self.layer is not None: sd |= dict(layer=self.layer.state_dict(), opt=self.opt.state_dict(),
+                                         shape=tuple(self.layer.w_mu.shape))
+    return sd
+
+# %% ../nbs/20_lr.ipynb #ec8bdb63
+@patch
+def load_state_dict(self: VariationalHead, sd):  # noqa: F811 (a @patch: this class's own)
+    super(VariationalHead, self).load_state_dict(sd)
+    if "layer" in sd:
+        n_out, n_in = sd["shape"]
+        self._build(n_in, n_out, sd["layer"]["w_mu"].device)
+        self.layer.load_state_dict(sd["layer"]); self.opt.load_state_dict(sd["opt"])
 
 # %% ../nbs/20_lr.ipynb #4f0f98fc
 class Threshold:
@@ -212,10 +221,7 @@ class Threshold:
 class FixedThreshold(Threshold):
     "A fixed threshold; `value=None` fixes it at the first estimate seen."
     def __init__(self, value: float | None = None):
-        if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool)
-                                      and math.isfinite(value) and value >= 0):
-            raise ValueError(f"a fixed threshold must be a finite number >= 0 (or None: the first estimate), got {value!r}")
-        self.fixed = None if value is None else float(value)
+        self.fixed = None if value is None else check_real(value, "a fixed threshold", 0, what="a finite number >= 0 (or None: the first estimate)")
     def value(self): return math.nan if self.fixed is None else self.fixed
     def update(self, u):
         if self.fixed is None: self.fixed = float(u)
@@ -226,10 +232,7 @@ class FixedThreshold(Threshold):
 class RelativeThreshold(Threshold):
     "`ratio` × the running median (over the last `window` estimates) or EMA (span `window`) of the previous estimates."
     def __init__(self, ratio: float = 1.0, window: int = 5, statistic: str = "median"):
-        if not (isinstance(ratio, (int, float)) and math.isfinite(ratio) and ratio > 0):
-            raise ValueError(f"ratio must be a finite number > 0, got {ratio!r}")
-        if not isinstance(window, int) or isinstance(window, bool) or window < 1:
-            raise ValueError(f"window must be an integer >= 1, got {window!r}")
+        ratio, window = check_real(ratio, "ratio", 0, open_low=True), check_int(window, "window")
         if statistic not in ("median", "ema"): raise ValueError(f"statistic must be 'median' or 'ema', got {statistic!r}")
         self.ratio, self.window, self.statistic = float(ratio), window, statistic
         self.alpha = 2 / (window + 1)
@@ -256,16 +259,11 @@ def as_threshold(spec) -> Threshold:
 # %% ../nbs/20_lr.ipynb #9eba7303
 DECISIONS = ("down", "up", "hold", "skip")
 
-def _check_int(name, v, low=1):
-    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
-    return int(v)
-
 class LRController(Callback):
     "Base of every controller: a PyTorch-scheduler surface (`step`, `get_last_lr`, `state_dict`) that is also a `fit` callback."
     signal = "signal"   # the quantity the controller reacts to: its column in `history` and in fit's history
     def __init__(self, optimizer=None, every: int = 1, unit: str = "epoch"):
-        self.every = _check_int("every", every)
+        self.every = check_int(every, "every")
         if unit not in ("epoch", "step"): raise ValueError(f"unit must be 'epoch' or 'step', got {unit!r}")
         self.unit, self.optimizer, self.n_steps, self.records = unit, None, 0, []
         if optimizer is not None: self._bind(optimizer)
@@ -301,56 +299,63 @@ class LRController(Callback):
     def _apply(self, decision: str): pass
     def _extra(self) -> dict: return {}
 
-    @property
-    def history(self) -> pd.DataFrame:
-        "One row per decision: step, signal, threshold, lr (after the decision), decision."
-        cols = ["step", self.signal, "threshold", "lr", "decision"]
-        return pd.DataFrame(self.records, columns=cols + [k for k in (self.records[0] if self.records else {}) if k not in cols])
-
-    def state_dict(self) -> dict:
-        "Everything a resumed run needs to continue exactly (the optimizer's own state aside)."
-        return dict(n_steps=self.n_steps, records=[dict(r) for r in self.records],
-                    lrs=self.get_last_lr() if self.optimizer is not None else None)
-
-    def load_state_dict(self, sd: dict):
-        "Restore `state_dict()`; also sets the bound optimizer's learning rates to the saved ones."
-        self.n_steps, self.records = sd["n_steps"], [dict(r) for r in sd["records"]]
-        self._saved_lrs = sd["lrs"]
-        if self.optimizer is not None: self._restore_lrs()
-
-    def _restore_lrs(self):
-        lrs = getattr(self, "_saved_lrs", None)
-        if lrs is None: return
-        if len(lrs) != len(self.optimizer.param_groups):
-            raise ValueError(f"the saved state has {len(lrs)} parameter groups, the optimizer {len(self.optimizer.param_groups)}")
-        for g, lr in zip(self.optimizer.param_groups, lrs): g["lr"] = lr
-        self._saved_lrs = None
-
-    # -- fit callback hooks
-    def before_fit(self, state):
-        if self.optimizer is None: self._bind(state.optimizer); self._restore_lrs()
-        elif self.optimizer is not state.optimizer:
-            raise ValueError(f"{type(self).__name__} was built for another optimizer than fit's; pass optimizer=None to use it in fit")
-
-    def _signal_from(self, state): return None
-
-    def after_batch(self, state):
-        if self.unit == "step": self.step(self._signal_from(state))
-
-    def after_epoch(self, state):
-        n_before = len(self.records)
-        if self.unit == "epoch": self.step(self._signal_from(state))
-        if len(self.records) > n_before or (self.unit == "step" and self.records):
-            rec = self.records[-1]
-            state.log.update({k: v for k, v in rec.items() if k not in ("step", "lr")}, next_lr=rec["lr"])
-
     def __repr__(self): return f"{type(self).__name__}(every={self.every}, unit={self.unit!r})"
 
+# %% ../nbs/20_lr.ipynb #0086f600
+@patch
+def state_dict(self: LRController) -> dict:  # noqa: F811 (a @patch: this class's own)
+    "Everything a resumed run needs to continue exactly (the optimizer's own state aside)."
+    return dict(n_steps=self.n_steps, records=[dict(r) for r in self.records],
+                lrs=self.get_last_lr() if self.optimizer is not None else None)
+
+# %% ../nbs/20_lr.ipynb #777076bb
+@patch(as_prop=True)
+def history(self: LRController) -> pd.DataFrame:
+    "One row per decision: step, signal, threshold, lr (after the decision), decision."
+    cols = ["step", self.signal, "threshold", "lr", "decision"]
+    return pd.DataFrame(self.records, columns=cols + [k for k in (self.records[0] if self.records else {}) if k not in cols])
+
+# %% ../nbs/20_lr.ipynb #44a055c3
+@patch
+def load_state_dict(self: LRController, sd: dict):  # noqa: F811 (a @patch: this class's own)
+    "Restore `state_dict()`; also sets the bound optimizer's learning rates to the saved ones."
+    self.n_steps, self.records = sd["n_steps"], [dict(r) for r in sd["records"]]
+    self._saved_lrs = sd["lrs"]
+    if self.optimizer is not None: self._restore_lrs()
+
+@patch
+def _restore_lrs(self: LRController):
+    lrs = getattr(self, "_saved_lrs", None)
+    if lrs is None: return
+    if len(lrs) != len(self.optimizer.param_groups):
+        raise ValueError(f"the saved state has {len(lrs)} parameter groups, the optimizer {len(self.optimizer.param_groups)}")
+    for g, lr in zip(self.optimizer.param_groups, lrs): g["lr"] = lr
+    self._saved_lrs = None
+
+# %% ../nbs/20_lr.ipynb #64fa84a1
+@patch
+def before_fit(self: LRController, state):  # noqa: F811 (a @patch: this class's own)
+    if self.optimizer is None: self._bind(state.optimizer); self._restore_lrs()
+    elif self.optimizer is not state.optimizer:
+        raise ValueError(f"{type(self).__name__} was built for another optimizer than fit's; pass optimizer=None to use it in fit")
+
+@patch
+def _signal_from(self: LRController, state): return None
+
+@patch
+def after_batch(self: LRController, state):
+    if self.unit == "step": self.step(self._signal_from(state))
+
+@patch
+def after_epoch(self: LRController, state):
+    n_before = len(self.records)
+    if self.unit == "epoch": self.step(self._signal_from(state))
+    if len(self.records) > n_before or (self.unit == "step" and self.records):
+        rec = self.records[-1]
+        state.log.update({k: v for k, v in rec.items() if k not in ("step", "lr")}, next_lr=rec["lr"])
+
 # %% ../nbs/20_lr.ipynb #3a4402a5
-def _positive_number(name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.floating)) or not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
-    return float(v)
+def _positive_number(name, v) -> float: return check_real(v, name, 0, open_low=True)
 
 class RuleController(LRController):
     "Base of the ×`down` / ×`up` rule, clipped into [`min_lr`, `max_lr`] (None: start/100 and start×10 per group)."
@@ -402,44 +407,13 @@ class UncertaintyLR(RuleController):
         if bad := [k for k, e in self.monitors.items() if not isinstance(e, Estimator) or not isinstance(k, str)]:
             raise TypeError(f"monitors must map names to Estimators (extra signals recorded at each decision); {bad} do not")
         self.threshold = as_threshold(threshold)
-        self.probe_size, self.reference_size = _check_int("probe_size", probe_size), _check_int("reference_size", reference_size)
+        self.probe_size, self.reference_size = check_int(probe_size, "probe_size"), check_int(reference_size, "reference_size")
         self.seed, self.model, self.probe, self.reference, self.estimate_time = seed, None, None, None, math.nan
         # fresh_probe: inside fit, a new probe (and reference) batch at every decision, from this generator alone
         self.fresh_probe, self.pool, self.device, self.last = bool(fresh_probe), None, None, {}
         # two streams: the probe sequence is the same whether or not an estimator also needs reference batches
         self.probe_rng, self.reference_rng = np.random.default_rng([seed, 2]), np.random.default_rng([seed, 3])
         super().__init__(optimizer, down, up, min_lr, max_lr, every, unit)
-
-    def _needs_reference(self) -> bool:
-        return any(e.needs_reference for e in (self.estimator, *self.monitors.values()))
-
-    def bind(self, model, probe, reference=None):
-        "Estimate on `model` with the probe inputs `probe` (and a labelled `reference` (x, y) batch if the estimator needs one)."
-        if self._needs_reference() and reference is None:
-            raise ValueError(f"{self.estimator!r} (or a monitor) needs reference=(x_train, y_train)")
-        self.model, self.probe, self.reference = model, probe, reference
-        return self
-
-    def _draw(self):
-        "A new probe batch (and labelled reference batch) from the pools, drawn with `probe_rng` (and `reference_rng`) only."
-        vx, tx, ty = self.pool
-        idx = np.sort(self.probe_rng.choice(len(vx), min(self.probe_size, len(vx)), replace=False))
-        self.probe = vx[torch.as_tensor(idx, device=vx.device)].to(self.device)
-        if tx is not None:
-            ridx = torch.as_tensor(np.sort(self.reference_rng.choice(len(tx), min(self.reference_size, len(tx)), replace=False)), device=tx.device)
-            self.reference = (tx[ridx].to(self.device), ty[ridx].to(self.device))
-
-    def measure(self) -> float:
-        "The estimator's uncertainty on the probe batch now (a fresh one inside fit); every quantity of every estimator goes to `last`."
-        if self.model is None: raise ValueError("UncertaintyLR is not bound to a model: call bind(model, probe), pass step(uncertainty), or use it in fit")
-        if self.fresh_probe and self.pool is not None: self._draw()
-        t0 = time.perf_counter()
-        est = self.estimator.estimate(self.model, self.probe, self.reference)
-        self.last = {f"{self.estimator.tag}_{k}": v for k, v in est.items()}
-        for name, m in self.monitors.items():
-            self.last |= {f"{name}_{k}": v for k, v in m.estimate(self.model, self.probe, self.reference).items()}
-        self.estimate_time = time.perf_counter() - t0   # every estimator's time: the controller's whole overhead
-        return est[self.estimator.which]
 
     def _signal(self, value) -> float:
         if value is None: return float(self.measure())
@@ -456,44 +430,87 @@ class UncertaintyLR(RuleController):
 
     def _extra(self): return dict(estimate_time=self.estimate_time) | self.last
 
-    def before_fit(self, state):
-        super().before_fit(state)
-        if getattr(state.data, "task", None) == "regression":
-            name = getattr(getattr(state.data, "info", None), "name", "the data")
-            raise ValueError(f"{name} is a regression task, and " + _NEEDS_CLASSIFIER)
-        if self.model is not None and self.model is state.model: return
-        data = state.data
-        if data.val is None or len(data.val) == 0:
-            raise ValueError("UncertaintyLR draws its probe batch from the validation split: load the data with n_val > 0")
-        if self.fresh_probe:   # drawn at each decision (measure)
-            ref = self._needs_reference()
-            self.model, self.device = state.model, state.device
-            self.pool = (data.val.x, data.train.x if ref else None, data.train.y if ref else None)
-            return
-        rng = np.random.default_rng(self.seed)
-        idx = torch.as_tensor(np.sort(rng.choice(len(data.val), min(self.probe_size, len(data.val)), replace=False)))
-        probe = data.val.x[idx].to(state.device)
-        reference = None
-        if self._needs_reference():
-            ridx = torch.as_tensor(np.sort(rng.choice(len(data.train), min(self.reference_size, len(data.train)), replace=False)))
-            reference = (data.train.x[ridx].to(state.device), data.train.y[ridx].to(state.device))
-        self.bind(state.model, probe, reference)
-
-    def state_dict(self):
-        return super().state_dict() | dict(threshold=self.threshold.state_dict(), estimator=self.estimator.state_dict(),
-                                           monitors={k: m.state_dict() for k, m in self.monitors.items()},
-                                           probe_rng=self.probe_rng.bit_generator.state,
-                                           reference_rng=self.reference_rng.bit_generator.state)
-    def load_state_dict(self, sd):
-        super().load_state_dict(sd)
-        self.threshold.load_state_dict(sd["threshold"]); self.estimator.load_state_dict(sd["estimator"])
-        for k, m in self.monitors.items(): m.load_state_dict(sd["monitors"][k])
-        if "probe_rng" in sd: self.probe_rng.bit_generator.state = sd["probe_rng"]
-        if "reference_rng" in sd: self.reference_rng.bit_generator.state = sd["reference_rng"]
-
     def __repr__(self):
         return (f"UncertaintyLR({self.estimator!r}, threshold={self.threshold!r}, down={self.down}, up={self.up}, "
                 f"min_lr={self.min_lr}, max_lr={self.max_lr}, every={self.every}, unit={self.unit!r})")
+
+# %% ../nbs/20_lr.ipynb #a3cc5360
+@patch
+def _needs_reference(self: UncertaintyLR) -> bool:
+    return any(e.needs_reference for e in (self.estimator, *self.monitors.values()))
+
+@patch
+def bind(self: UncertaintyLR, model, probe, reference=None):
+    "Estimate on `model` with the probe inputs `probe` (and a labelled `reference` (x, y) batch if the estimator needs one)."
+    if self._needs_reference() and reference is None:
+        raise ValueError(f"{self.estimator!r} (or a monitor) needs reference=(x_train, y_train)")
+    self.model, self.probe, self.reference = model, probe, reference
+    return self
+
+# %% ../nbs/20_lr.ipynb #a0fe843b
+@patch
+def _draw(self: UncertaintyLR):
+    "A new probe batch (and labelled reference batch) from the pools, drawn with `probe_rng` (and `reference_rng`) only."
+    vx, tx, ty = self.pool
+    idx = np.sort(self.probe_rng.choice(len(vx), min(self.probe_size, len(vx)), replace=False))
+    self.probe = vx[torch.as_tensor(idx, device=vx.device)].to(self.device)
+    if tx is not None:
+        ridx = torch.as_tensor(np.sort(self.reference_rng.choice(len(tx), min(self.reference_size, len(tx)), replace=False)), device=tx.device)
+        self.reference = (tx[ridx].to(self.device), ty[ridx].to(self.device))
+
+@patch
+def measure(self: UncertaintyLR) -> float:
+    "The estimator's uncertainty on the probe batch now (a fresh one inside fit); every quantity of every estimator goes to `last`."
+    if self.model is None: raise ValueError("UncertaintyLR is not bound to a model: call bind(model, probe), pass step(uncertainty), or use it in fit")
+    if self.fresh_probe and self.pool is not None: self._draw()
+    t0 = time.perf_counter()
+    est = self.estimator.estimate(self.model, self.probe, self.reference)
+    self.last = {f"{self.estimator.tag}_{k}": v for k, v in est.items()}
+    for name, m in self.monitors.items():
+        self.last |= {f"{name}_{k}": v for k, v in m.estimate(self.model, self.probe, self.reference).items()}
+    self.estimate_time = time.perf_counter() - t0   # every estimator's time: the controller's whole overhead
+    return est[self.estimator.which]
+
+# %% ../nbs/20_lr.ipynb #e76afef5
+@patch
+def before_fit(self: UncertaintyLR, state):  # noqa: F811 (a @patch: this class's own)
+    super(UncertaintyLR, self).before_fit(state)
+    if getattr(state.data, "task", None) == "regression":
+        name = getattr(getattr(state.data, "info", None), "name", "the data")
+        raise ValueError(f"{name} is a regression task, and " + _NEEDS_CLASSIFIER)
+    if self.model is not None and self.model is state.model: return
+    data = state.data
+    if data.val is None or len(data.val) == 0:
+        raise ValueError("UncertaintyLR draws its probe batch from the validation split: load the data with n_val > 0")
+    if self.fresh_probe:   # drawn at each decision (measure)
+        ref = self._needs_reference()
+        self.model, self.device = state.model, state.device
+        self.pool = (data.val.x, data.train.x if ref else None, data.train.y if ref else None)
+        return
+    rng = np.random.default_rng(self.seed)
+    idx = torch.as_tensor(np.sort(rng.choice(len(data.val), min(self.probe_size, len(data.val)), replace=False)))
+    probe = data.val.x[idx].to(state.device)
+    reference = None
+    if self._needs_reference():
+        ridx = torch.as_tensor(np.sort(rng.choice(len(data.train), min(self.reference_size, len(data.train)), replace=False)))
+        reference = (data.train.x[ridx].to(state.device), data.train.y[ridx].to(state.device))
+    self.bind(state.model, probe, reference)
+
+# %% ../nbs/20_lr.ipynb #ebe57e76
+@patch
+def state_dict(self: UncertaintyLR):  # noqa: F811 (a @patch: this class's own)
+    return super(UncertaintyLR, self).state_dict() | dict(threshold=self.threshold.state_dict(), estimator=self.estimator.state_dict(),
+                                       monitors={k: m.state_dict() for k, m in self.monitors.items()},
+                                       probe_rng=self.probe_rng.bit_generator.state,
+                                       reference_rng=self.reference_rng.bit_generator.state)
+
+@patch
+def load_state_dict(self: UncertaintyLR, sd):  # noqa: F811 (a @patch: this class's own)
+    super(UncertaintyLR, self).load_state_dict(sd)
+    self.threshold.load_state_dict(sd["threshold"]); self.estimator.load_state_dict(sd["estimator"])
+    for k, m in self.monitors.items(): m.load_state_dict(sd["monitors"][k])
+    if "probe_rng" in sd: self.probe_rng.bit_generator.state = sd["probe_rng"]
+    if "reference_rng" in sd: self.reference_rng.bit_generator.state = sd["reference_rng"]
 
 # %% ../nbs/20_lr.ipynb #39809330
 class FixedLR(LRController):
@@ -523,8 +540,7 @@ class RandomTrigger(RuleController):
     "Ablation: ×`down` with probability `rate` at each decision, else ×`up` (seeded, its own generator)."
     signal = "draw"
     def __init__(self, optimizer=None, rate=0.5, seed=0, down=0.5, up=1.1, min_lr=None, max_lr=None, every=1, unit="epoch"):
-        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)) or not 0 <= rate <= 1:
-            raise ValueError(f"rate must be a probability in [0, 1], got {rate!r}")
+        check_real(rate, "rate", 0, 1, what="a probability in [0, 1]")
         super().__init__(optimizer, down, up, min_lr, max_lr, every, unit)
         self.rate, self.rng = float(rate), np.random.default_rng(seed)
     def _decide(self, value):
@@ -578,10 +594,11 @@ class TorchLR(LRController):
         if self.scheduler is not None: self.scheduler.load_state_dict(sd["scheduler"])
         else: self._saved_scheduler = sd["scheduler"]
 
+# %% ../nbs/20_lr.ipynb #f52c7c2c
 class CosineLR(TorchLR):
     "Cosine annealing from the starting rate to `min_lr` over `T_max` decisions (in fit: by default its epochs)."
     def __init__(self, optimizer=None, T_max: int | None = None, min_lr=0.0, every=1, unit="epoch"):
-        self.T_max = None if T_max is None else _check_int("T_max", T_max)
+        self.T_max = None if T_max is None else check_int(T_max, "T_max")
         self.min_lr = float(min_lr)
         super().__init__(optimizer, None, every, unit)
     def make_scheduler(self, optimizer, epochs):
@@ -589,10 +606,11 @@ class CosineLR(TorchLR):
         if T_max is None: raise ValueError("CosineLR needs T_max (the number of decisions to anneal over) outside fit")
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=T_max, eta_min=self.min_lr)
 
+# %% ../nbs/20_lr.ipynb #a2b9a7fd
 class PlateauLR(TorchLR):
     "ReduceLROnPlateau on `monitor` (default the validation loss): ×`factor` after `patience` decisions without improvement."
     def __init__(self, optimizer=None, factor=0.5, patience: int = 2, min_lr=0.0, monitor="val_loss", every=1, unit="epoch"):
-        self.factor, self.patience, self.min_lr = float(factor), _check_int("patience", patience, 0), float(min_lr)
+        self.factor, self.patience, self.min_lr = float(factor), check_int(patience, "patience", 0), float(min_lr)
         if not 0 < self.factor < 1: raise ValueError(f"factor must be in (0, 1), got {factor!r}")
         super().__init__(optimizer, monitor, every, unit)
     def make_scheduler(self, optimizer, epochs):
@@ -630,7 +648,7 @@ def signal_column(signal: str) -> str:
 
 def quantile_threshold(values, q: float) -> float:
     "The `q`-quantile of the finite `values` (a calibration run's signal): a threshold fixed before the run it steers."
-    if not (isinstance(q, (int, float)) and 0 <= q <= 1): raise ValueError(f"q must be a quantile in [0, 1], got {q!r}")
+    q = check_real(q, "q", 0, 1, what="a quantile in [0, 1]")
     v = np.asarray(pd.to_numeric(pd.Series(list(values)), errors="coerce"), dtype=np.float64)
     v = v[np.isfinite(v)]
     if not len(v): raise ValueError("the calibration run recorded no finite value of this signal; rerun it")
@@ -648,7 +666,7 @@ ARM_CONTROLLERS = ("fixed", "warmup", "bold_driver", "random_trigger", "cosine",
 
 def _timing(every) -> dict:
     if every in (None, "epoch"): return dict(unit="epoch", every=1)
-    return dict(unit="step", every=_check_int("every", every))
+    return dict(unit="step", every=check_int(every, "every"))
 
 def arm_controller(arm: dict, seed: int = 0, calibration=None, every=None, n_decisions: int | None = None,
                    T: int = 20, probe_size: int = 256) -> LRController:
@@ -751,8 +769,10 @@ def lr_table(results) -> pd.DataFrame:
     return pd.DataFrame(rows) if rows else pd.DataFrame(columns=cols)
 
 # %% ../nbs/20_lr.ipynb #7418dd19
-LR_CLAIMS = {"test_accuracy": True, "test_f1_macro": True, "test_nll": False, "test_ece": False, "mc_ece": False,
-             "epochs_to_threshold": False}   # metric -> higher is better
+LR_CLAIMS = {   # metric -> higher is better: every test metric of the softmax and of the MC-dropout predictive, and speed
+    **{f"{p}_{k}": k not in ("nll", "ece", "mce") for p in ("test", "mc")
+       for k in ("accuracy", "precision_macro", "recall_macro", "f1_macro", "nll", "ece", "mce")},
+    "epochs_to_threshold": False}
 
 def lr_verdicts(table: pd.DataFrame, controls=("fixed", "warmup", "random_trigger", "bold_driver", "cosine", "plateau"),
                 claims: dict | None = None, method: str = "t", level: float = 0.95) -> pd.DataFrame:
@@ -774,3 +794,206 @@ def lr_verdicts(table: pd.DataFrame, controls=("fixed", "warmup", "random_trigge
                                                low=math.nan, high=math.nan, verdict="too few seeds" if len(seeds) < 2 else "missing values"))
                     else: rows.append(row | metrics.paired_verdict(a, b, higher, level=level, method=method))
     return pd.DataFrame(rows)
+
+# %% ../nbs/20_lr.ipynb #466de221
+LR_REPORT_METRICS = {   # lr_table column -> its name in the report
+    **{f"{p}_{k}": f"{n}{v}" for p, n in (("test", ""), ("mc", "MC ")) for k, v in (
+        ("accuracy", "accuracy"), ("precision_macro", "precision"), ("recall_macro", "recall"), ("f1_macro", "F1"),
+        ("nll", "cross-entropy"), ("ece", "ECE"), ("mce", "MCE"))},
+    "epochs_to_threshold": "epochs to threshold", "down": "down share", "up": "up share", "hold": "hold share"}
+
+def _missed_as_penalty(t: pd.DataFrame) -> pd.DataFrame:
+    "`t` with a run that never reached the threshold at `epochs + 1` epochs (the penalty `lr_verdicts` uses)."
+    t = t.copy()
+    if "epochs_to_threshold" in t:
+        t["epochs_to_threshold"] = pd.to_numeric(t.epochs_to_threshold, errors="coerce").fillna(pd.to_numeric(t.epochs) + 1)
+    return t
+
+def mean_interval(values, level: float = 0.95) -> dict:
+    "Mean of the finite `values` and its `level` t-interval over them (NaN interval with fewer than two)."
+    from scipy import stats
+    v = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(float)
+    v = v[np.isfinite(v)]
+    if not len(v): return dict(n=0, mean=math.nan, low=math.nan, high=math.nan)
+    half = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else math.nan
+    return dict(n=len(v), mean=float(v.mean()), low=float(v.mean()) - half, high=float(v.mean()) + half)
+
+# %% ../nbs/20_lr.ipynb #84f19183
+_ARM_KEYS = ["dataset", "start_lr", "family", "controller", "signal", "threshold"]
+
+def lr_summary_table(table: pd.DataFrame, metrics_: dict | None = None, level: float = 0.95) -> pd.DataFrame:
+    "Long table: per dataset x start rate x arm family x metric, the seeds, runs that reached the threshold, mean and interval."
+    cols = _ARM_KEYS + ["metric", "name", "seeds", "reached", "n", "mean", "low", "high"]
+    if table.empty: return pd.DataFrame(columns=cols)
+    metrics_, rows = metrics_ or LR_REPORT_METRICS, []
+    t = _missed_as_penalty(table)
+    keys = t[_ARM_KEYS].astype(object).where(t[_ARM_KEYS].notna(), "")   # groupby drops NaN keys (a control has no signal)
+    for key, g in t.groupby([keys[k] for k in _ARM_KEYS], sort=True):
+        reached = int(pd.to_numeric(table.loc[g.index, "epochs_to_threshold"], errors="coerce").notna().sum()) if "epochs_to_threshold" in table else 0
+        for m, name in metrics_.items():
+            if m not in g: continue
+            rows.append(dict(zip(_ARM_KEYS, key), metric=m, name=name, seeds=g.seed.nunique(), reached=reached,
+                             **mean_interval(g[m], level)))
+    return pd.DataFrame(rows, columns=cols).replace({"signal": {"": None}, "threshold": {"": None}})
+
+# %% ../nbs/20_lr.ipynb #8e82c99a
+def _cell(mean, low, high, digits: int) -> str:
+    if not np.isfinite(mean): return "—"
+    return f"{mean:.{digits}f}" + (f" [{low:.{digits}f}, {high:.{digits}f}]" if np.isfinite(low) else "")
+
+def format_summary(summary: pd.DataFrame, metrics_=None, digits: int = 3) -> pd.DataFrame:
+    "One row per dataset x start rate x arm, one text column per metric ('mean [low, high]'); missed thresholds shown as missed."
+    metrics_ = list(metrics_ or LR_REPORT_METRICS)
+    s = summary[summary.metric.isin(metrics_)]
+    if s.empty: return pd.DataFrame(columns=["dataset", "start rate", "arm", "seeds"])
+    rows = []
+    for (d, lr, fam), g in s.groupby(["dataset", "start_lr", "family"], sort=True):
+        row = {"dataset": d, "start rate": f"{lr:g}", "arm": fam, "seeds": int(g.seeds.iloc[0])}
+        for r in g.set_index("metric").reindex([m for m in metrics_ if m in set(g.metric)]).itertuples():
+            text = _cell(r.mean, r.low, r.high, 1 if r.Index == "epochs_to_threshold" else digits)
+            if r.Index == "epochs_to_threshold":
+                text = f"missed (0/{r.seeds})" if r.reached == 0 else f"{text} ({r.reached}/{r.seeds} reached)"
+            row[r.name] = text
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+# %% ../nbs/20_lr.ipynb #c8f31193
+def verdict_grid(verdicts: pd.DataFrame, metric: str = "test_accuracy", digits: int = 3) -> pd.DataFrame:
+    "Per dataset x start rate x uncertainty arm: one column per control, '<verdict> (+d [low, high])' on `metric`."
+    v = verdicts[verdicts.metric == metric] if len(verdicts) else verdicts
+    if v.empty: return pd.DataFrame(columns=["dataset", "start rate", "arm"])
+    cell = [f"{r.verdict} ({r.mean_diff:+.{digits}f}" + (f" [{r.low:+.{digits}f}, {r.high:+.{digits}f}])" if np.isfinite(r.low) else ")")
+            if np.isfinite(r.mean_diff) else r.verdict for r in v.itertuples()]
+    wide = v.assign(cell=cell, start=v.start_lr.map(lambda x: f"{x:g}")).pivot_table(
+        index=["dataset", "start", "arm"], columns="control", values="cell", aggfunc="first")
+    controls = [c for c in v.control.drop_duplicates() if c in wide]
+    return wide[controls].reset_index().rename(columns={"start": "start rate"}).rename_axis(columns=None)
+
+def verdict_counts(verdicts: pd.DataFrame) -> pd.DataFrame:
+    "How many claims (arm x control x start rate) came out better / worse / inconclusive (or undecidable) per dataset x metric."
+    cols = ["dataset", "metric", "better", "worse", "inconclusive", "not tested"]
+    if verdicts.empty: return pd.DataFrame(columns=cols)
+    v = verdicts.assign(v=verdicts.verdict.where(verdicts.verdict.isin(metrics.VERDICTS), "not tested"))
+    out = v.groupby(["dataset", "metric", "v"]).size().unstack(fill_value=0).reindex(columns=cols[2:], fill_value=0)
+    order = {m: i for i, m in enumerate(v.metric.drop_duplicates())}
+    out = out.reset_index().rename_axis(columns=None)
+    return out.sort_values(["dataset", "metric"], key=lambda s: s.map(order) if s.name == "metric" else s, ignore_index=True)[cols]
+
+# %% ../nbs/20_lr.ipynb #1c6e6c18
+_VERDICT_COLOURS = {"better": "tab:green", "worse": "tab:red", "inconclusive": "tab:gray"}
+
+def _panels(n_rows: int, n_cols: int, width: float, height: float):
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(width * n_cols, height * n_rows), squeeze=False)
+    return fig, axes
+
+def _nothing(message: str):
+    fig, axes = _panels(1, 1, 5, 1.5)
+    axes[0, 0].axis("off"); axes[0, 0].text(0.5, 0.5, message, ha="center", va="center")
+    return fig
+
+def plot_verdicts(verdicts: pd.DataFrame, metric: str = "test_accuracy", controls=("fixed", "warmup")):
+    "Forest plot of `metric`: mean difference (arm − control) with its interval per uncertainty arm and start rate."
+    v = verdicts[(verdicts.metric == metric) & verdicts.control.isin(controls)] if len(verdicts) else verdicts
+    if v.empty: return _nothing(f"no verdicts on {metric} yet")
+    datasets, cs = sorted(v.dataset.unique()), [c for c in controls if c in set(v.control)]
+    labels = sorted({f"{a} @ {lr:g}" for a, lr in zip(v.arm, v.start_lr)})
+    fig, axes = _panels(len(datasets), len(cs), 4.6, 0.3 * len(labels) + 1.2)
+    for i, d in enumerate(datasets):
+        for j, c in enumerate(cs):
+            ax, g = axes[i, j], v[(v.dataset == d) & (v.control == c)]
+            for r in g.itertuples():
+                y = labels.index(f"{r.arm} @ {r.start_lr:g}")
+                colour = _VERDICT_COLOURS.get(r.verdict, "k")
+                if np.isfinite(r.low): ax.plot([r.low, r.high], [y, y], color=colour, lw=2)
+                ax.plot([r.mean_diff], [y], "o", color=colour, ms=4)
+            ax.axvline(0, color="k", lw=0.8)
+            ax.set_yticks(range(len(labels)), labels if j == 0 else [""] * len(labels), fontsize=7)
+            ax.set(title=f"{d}: arm − {c}", xlabel=f"{LR_REPORT_METRICS.get(metric, metric)} difference")
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/20_lr.ipynb #049dc206
+def plot_decision_rates(summary: pd.DataFrame):
+    "Stacked bars: mean share of down / up / hold decisions per arm, a panel per dataset x start rate."
+    s = summary[summary.metric.isin(["down", "up", "hold"])] if len(summary) else summary
+    if s.empty or not s["mean"].notna().any(): return _nothing("no decisions recorded yet")
+    keys = sorted({(d, lr) for d, lr in zip(s.dataset, s.start_lr)})
+    fig, axes = _panels(1, len(keys), 4.2, 0.28 * s.family.nunique() + 1.2)
+    for ax, (d, lr) in zip(axes[0], keys):
+        w = s[(s.dataset == d) & (s.start_lr == lr)].pivot_table(index="family", columns="metric", values="mean").fillna(0)
+        left = np.zeros(len(w))
+        for k, colour in (("down", "tab:blue"), ("up", "tab:orange"), ("hold", "tab:gray")):
+            x = w[k].to_numpy() if k in w else np.zeros(len(w))
+            ax.barh(range(len(w)), x, left=left, color=colour, label=k); left += x
+        ax.set_yticks(range(len(w)), w.index if ax is axes[0, 0] else [""] * len(w), fontsize=7)
+        ax.set(title=f"{d}, start rate {lr:g}", xlabel="share of decisions", xlim=(0, 1))
+    axes[0, 0].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/20_lr.ipynb #47c392f2
+_MARKERS = {"down": ("v", "tab:blue"), "up": ("^", "tab:orange"), "hold": (".", "tab:gray"), "skip": ("x", "k")}
+
+def plot_decisions(results, arm: str, seed: int = 0):
+    "Signal, threshold, decisions and learning rate over training steps of `arm`'s run with `seed`, a panel per dataset."
+    runs = [r for r in results if r.get("study") == "lr" and r.get("method") == arm and r.get("seed") == seed and r.get("controller_history")]
+    if not runs: return _nothing(f"no run of {arm} (seed {seed}) yet")
+    fig, axes = _panels(1, len(runs), 4.6, 3.2)
+    for ax, r in zip(axes[0], sorted(runs, key=lambda r: r["dataset"])):
+        h = pd.DataFrame(r["controller_history"])
+        signal = next((c for c in ("uncertainty", "signal") if c in h), None)
+        if signal is not None:
+            ax.plot(h.step, pd.to_numeric(h[signal], errors="coerce"), color="k", lw=1, label="signal")
+            for k, (m, colour) in _MARKERS.items():
+                hit = h[h.decision == k]
+                ax.plot(hit.step, pd.to_numeric(hit[signal], errors="coerce"), m, color=colour, ms=5, label=k if len(hit) else None)
+        if "threshold" in h: ax.plot(h.step, pd.to_numeric(h.threshold, errors="coerce"), "--", color="tab:red", lw=1, label="threshold")
+        twin = ax.twinx()
+        twin.step(h.step, h.lr, where="post", color="tab:green", alpha=0.6); twin.set_yscale("log"); twin.set_ylabel("learning rate")
+        ax.set(title=f"{r['dataset']}: {arm}, seed {seed}", xlabel="training step", ylabel=signal or "")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/20_lr.ipynb #93ae12a1
+def plot_learning_curves(results, column: str = "val_accuracy", start_lr: float = 1e-3, arms=None):
+    "`column` per epoch: median over seeds with the interquartile band, one line per arm at `start_lr`, a panel per dataset."
+    rows = [pd.DataFrame(r["history"]).assign(dataset=r["dataset"], arm=_family(r["method"]), seed=r["seed"])
+            for r in results if r.get("study") == "lr" and r.get("history") and r.get("lr") == start_lr
+            and (arms is None or _family(r["method"]) in arms)]
+    h = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    if h.empty or column not in h: return _nothing(f"no {column} curves at start rate {start_lr:g} yet")
+    h["epoch"] = h.epoch + 1
+    datasets = sorted(h.dataset.unique())
+    fig, axes = _panels(1, len(datasets), 5.0, 3.4)
+    for ax, d in zip(axes[0], datasets):
+        for a, g in h[h.dataset == d].groupby("arm"):
+            q = g.groupby("epoch")[column].quantile([0.25, 0.5, 0.75]).unstack()
+            line, = ax.plot(q.index, q[0.5], lw=1, label=a)
+            ax.fill_between(q.index, q[0.25], q[0.75], color=line.get_color(), alpha=0.15)
+        ax.set(title=f"{d}, start rate {start_lr:g}", xlabel="epoch", ylabel=column)
+        ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/20_lr.ipynb #6373aabc
+def lr_reliability(results, kind: str = "softmax", start_lr: float = 1e-3) -> pd.DataFrame:
+    "Reliability bins (one row per run x bin) of the LR runs at `start_lr`: `kind` 'softmax' or 'mc' (MC-dropout predictive)."
+    key = {"softmax": "reliability", "mc": "reliability_mc"}.get(kind)
+    if key is None: raise ValueError(f"kind must be 'softmax' or 'mc', got {kind!r}")
+    parts = [pd.DataFrame(r[key]).assign(dataset=r["dataset"], controller=_family(r["method"]), seed=r["seed"])
+             for r in results if r.get("study") == "lr" and r.get("lr") == start_lr and r.get(key)]
+    cols = ["dataset", "controller", "seed", "bin_lower", "bin_upper", "count", "confidence", "accuracy"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+
+# %% ../nbs/20_lr.ipynb #45bcf3cc
+LR_FIGURE_ALT = {
+    "lr_verdicts_accuracy": "test-accuracy difference of each uncertainty arm to the fixed-rate and warm-up controls, with 95 % intervals, coloured by verdict",
+    "lr_decision_rates": "share of down, up and hold decisions per learning-rate arm, per dataset and start rate",
+    "lr_decisions": "signal, threshold, each decision and the learning rate over training steps for one entropy-quantile run per dataset",
+    "lr_learning_curves": "validation accuracy per epoch for each arm at start rate 1e-3, median and interquartile band over seeds",
+    "lr_val_loss": "validation cross-entropy per epoch for each arm at start rate 1e-3, median and interquartile band over seeds",
+    "lr_reliability_softmax": "reliability diagrams of the deterministic softmax per controller at start rate 1e-3, pooled over seeds",
+    "lr_reliability_mc": "reliability diagrams of the MC-dropout predictive distribution per controller at start rate 1e-3, pooled over seeds",
+}

@@ -119,6 +119,32 @@ class _Stop(Exception): pass
 
 def _on_term(signum, frame): raise _Stop(f"signal {signum}")
 
+
+def _round(x, n: int = 2):
+    "`x` rounded, or None when it is not a finite number (strict JSON)."
+    return round(float(x), n) if x is not None and math.isfinite(x) else None
+
+def _main_thread() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()
+
+def _manifest_entry(df: pd.DataFrame, file: str, sha: str, meta: dict, settings: dict, n_rows: int, build_seconds: float) -> dict:
+    "The manifest's record of a design table `df` (of `n_rows`): provenance, settings, progress, seconds, best row, versions."
+    ok = df[df.n_ok > 0] if len(df) else df
+    best = ok.loc[ok.value.idxmax()] if len(ok) else None
+    return dict(
+        file=file, sha256=sha, format=TABLE_FORMAT, profile=meta["profile"], commit=git_sha(),
+        data_fingerprint=meta["data_fingerprint"], data=meta["data"], model=meta["model"], metric=meta["metric"],
+        settings=settings, rows_done=len(df), rows_total=n_rows, complete=len(df) == n_rows,
+        seconds=dict(train=round(float(df.row_seconds.sum()), 1) if len(df) else 0.0, build=round(build_seconds, 1),
+                     per_row=round(float(df.row_seconds.mean()), 2) if len(df) else None,
+                     cpu_per_row=_round(df.row_cpu_seconds.mean() if "row_cpu_seconds" in df else math.nan)),
+        best=None if best is None else dict(row=int(best.row), value=float(best.value), value_sd=float(best.value_sd),
+                                            test=float(best.test)),
+        threads=use_threads(None, dict(threads=0)), versions=package_versions(("bnnstudy", "torch", "numpy")),
+        updated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+
+# %% ../nbs/33_tables.ipynb #73d2da8f
 def build_design(dataset: str, profile: str | dict = "cpu", folder=None, every: int = 5, max_rows: int | None = None,
                  max_seconds: float | None = None, fresh: bool = False, log=print) -> pd.DataFrame:
     "Train the rows of `dataset`'s design table not yet in `folder`/<dataset>.parquet, writing it every `every` rows; the table."
@@ -135,20 +161,7 @@ def build_design(dataset: str, profile: str | dict = "cpu", folder=None, every: 
     def save():
         df = _front(pd.DataFrame(rows), objective.space.names)
         sha = write_parquet(path, df, meta | dict(rows_done=len(df), rows_total=len(configs)))
-        ok = df[df.n_ok > 0] if len(df) else df
-        best = ok.loc[ok.value.idxmax()] if len(ok) else None
-        _update_manifest(folder, dataset, dict(
-            file=path.name, sha256=sha, format=TABLE_FORMAT, profile=meta["profile"], commit=git_sha(),
-            data_fingerprint=meta["data_fingerprint"], data=meta["data"], model=meta["model"], metric=meta["metric"],
-            settings=s, rows_done=len(df), rows_total=len(configs), complete=len(df) == len(configs),
-            seconds=dict(train=round(float(df.row_seconds.sum()), 1) if len(df) else 0.0,
-                         build=round(build0 + time.time() - t0, 1),
-                         per_row=round(float(df.row_seconds.mean()), 2) if len(df) else None,
-                         cpu_per_row=_round(df.row_cpu_seconds.mean() if "row_cpu_seconds" in df else math.nan)),
-            best=None if best is None else dict(row=int(best.row), value=float(best.value), value_sd=float(best.value_sd),
-                                                test=float(best.test)),
-            threads=use_threads(None, dict(threads=0)), versions=package_versions(("bnnstudy", "torch", "numpy")),
-            updated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")))
+        _update_manifest(folder, dataset, _manifest_entry(df, path.name, sha, meta, s, len(configs), build0 + time.time() - t0))
         return len(df)
 
     old = signal.signal(signal.SIGTERM, _on_term) if _main_thread() else None
@@ -170,14 +183,6 @@ def build_design(dataset: str, profile: str | dict = "cpu", folder=None, every: 
         if old is not None: signal.signal(signal.SIGTERM, old)
         if len(rows) != saved or not path.exists(): save()
     return pd.read_parquet(path)
-
-def _round(x, n: int = 2):
-    "`x` rounded, or None when it is not a finite number (strict JSON)."
-    return round(float(x), n) if x is not None and math.isfinite(x) else None
-
-def _main_thread() -> bool:
-    import threading
-    return threading.current_thread() is threading.main_thread()
 
 # %% ../nbs/33_tables.ipynb #a4a44dba
 PROBES = "probe.csv"   # measured seconds per epoch, one row per dataset, next to the tables
@@ -230,6 +235,7 @@ def estimate(profile: str | dict = "cpu", folder=None, datasets=None) -> pd.Data
                          rows_done=done, measured_from=src))
     return pd.DataFrame(rows)
 
+# %% ../nbs/33_tables.ipynb #26e07932
 def estimate_markdown(profile: str = "cpu", folder=None) -> str:
     "`estimate` as the Markdown that `python -m bnnstudy.tables estimate` prints."
     e = estimate(profile, folder)

@@ -163,7 +163,7 @@ def test_fixed_threshold_none_is_the_first_estimate():
     (dict(down=1.0), r"down must be in \(0, 1\)"), (dict(up=0), "up must be a finite number > 0"),
     (dict(up=0.5), "up must be >= 1"), (dict(down=float("nan")), "down must be a finite number"),
     (dict(min_lr=1e-2, max_lr=1e-3), "must not exceed max_lr"), (dict(min_lr=-1.0), "min_lr must be"),
-    (dict(every=0), "every must be an integer >= 1"), (dict(every=1.5), "every must be an integer >= 1"),
+    (dict(every=0), "every must be a positive integer"), (dict(every=1.5), "every must be a positive integer"),
     (dict(unit="batch"), "unit must be"), (dict(threshold="mean"), "threshold must be"),
     (dict(threshold=-0.1), "finite number >= 0"), (dict(probe_size=0), "probe_size must be"),
 ])
@@ -510,3 +510,68 @@ def test_a_diverged_run_is_reported_without_test_metrics():
     run = lr_study_run(model, data, dict(controller="uncertainty", signal="entropy", relative=1.0, lr=1e-2),
                        fit_kw=dict(epochs=2, batch_size=32), every=2, T=3, probe_size=16)
     assert run["status"] == "diverged" and "NaN" in run["test"]["error"] and run["reliability"] == []
+
+
+def _study(n=5):
+    unc = dict(controller="uncertainty", signal="entropy", quantile=.5)
+    res = [_result("entropy_q50-lr1e-3", s, .8 + .01 * s, 3 + s % 2, unc) for s in range(n)]
+    res += [_result("fixed-lr1e-3", s, .75 + .01 * s, None if s == 0 else 6, dict(controller="fixed")) for s in range(n)]
+    return res
+
+
+def test_every_reported_metric_is_a_claim_softmax_and_mc_dropout():
+    from bnnstudy.lr import LR_CLAIMS, LR_REPORT_METRICS
+    for p in ("test", "mc"):
+        for k in ("accuracy", "precision_macro", "recall_macro", "f1_macro", "nll", "ece", "mce"):
+            assert LR_CLAIMS[f"{p}_{k}"] is (k not in ("nll", "ece", "mce")) and f"{p}_{k}" in LR_REPORT_METRICS
+    assert LR_CLAIMS["epochs_to_threshold"] is False and {"down", "up", "hold"} <= set(LR_REPORT_METRICS)
+
+
+def test_summary_table_gives_a_t_interval_over_seeds_and_counts_misses():
+    from scipy import stats
+    from bnnstudy.lr import lr_table, lr_summary_table
+    s = lr_summary_table(lr_table(_study())).set_index(["family", "metric"])
+    acc = s.loc[("entropy_q50", "test_accuracy")]
+    x = [.8 + .01 * k for k in range(5)]
+    half = stats.t.ppf(.975, 4) * pd.Series(x).std() / 5 ** .5
+    assert (acc.seeds, acc.n) == (5, 5) and acc["mean"] == pytest.approx(.82)
+    assert (acc.low, acc.high) == pytest.approx((.82 - half, .82 + half))
+    ep = s.loc[("fixed", "epochs_to_threshold")]
+    assert ep.reached == 4 and ep["mean"] == pytest.approx((9 + 4 * 6) / 5)   # the miss at epochs + 1 = 9
+    assert s.loc[("fixed", "hold"), "mean"] == pytest.approx(.3)
+
+
+def test_formatted_tables_round_and_write_misses_as_misses():
+    from bnnstudy.lr import lr_table, lr_summary_table, format_summary
+    res = [r | dict(epochs_to_threshold=None) if r["method"].startswith("fixed") else r for r in _study()]
+    f = format_summary(lr_summary_table(lr_table(res)), ["test_accuracy", "epochs_to_threshold"]).set_index("arm")
+    assert list(f.columns) == ["dataset", "start rate", "seeds", "accuracy", "epochs to threshold"]
+    assert f.loc["fixed", "epochs to threshold"] == "missed (0/5)"
+    assert f.loc["entropy_q50", "epochs to threshold"].endswith("(5/5 reached)")
+    assert f.loc["entropy_q50", "accuracy"].startswith("0.820 [") and f.loc["entropy_q50", "start rate"] == "0.001"
+
+
+def test_verdict_grid_and_counts_cover_every_claim():
+    from bnnstudy.lr import lr_table, lr_verdicts, verdict_grid, verdict_counts
+    v = lr_verdicts(lr_table(_study()))
+    g = verdict_grid(v, "test_accuracy")
+    assert g.columns.tolist() == ["dataset", "start rate", "arm", "fixed"] and g.fixed.iloc[0].startswith("better (+0.050")
+    c = verdict_counts(v)
+    assert int(c[["better", "worse", "inconclusive", "not tested"]].to_numpy().sum()) == len(v)
+    assert c.set_index("metric").loc["test_precision_macro", "not tested"] == 1   # not recorded: said, not dropped
+
+
+def test_lr_figures_draw_and_say_when_there_is_nothing():
+    import matplotlib
+    matplotlib.use("Agg")
+    from bnnstudy.lr import (lr_table, lr_summary_table, lr_verdicts, plot_verdicts, plot_decision_rates, plot_decisions,
+                             plot_learning_curves, lr_reliability)
+    t = lr_table(_study())
+    assert len(plot_verdicts(lr_verdicts(t)).axes) == 1
+    assert len(plot_decision_rates(lr_summary_table(t)).axes[0].patches) == 2 * 3
+    empty = lr_table([])
+    assert "no verdicts" in plot_verdicts(lr_verdicts(empty)).axes[0].texts[0].get_text()
+    assert "no decisions" in plot_decision_rates(lr_summary_table(empty)).axes[0].texts[0].get_text()
+    assert "no run" in plot_decisions([], "entropy_q50-lr1e-3").axes[0].texts[0].get_text()
+    assert "no val_accuracy" in plot_learning_curves([]).axes[0].texts[0].get_text()
+    assert lr_reliability([], "mc").empty

@@ -11,9 +11,11 @@ TEMPLATES = {"50_hpo_experiment": {"dataset", "method", "seed", "profile", "out_
              "52_replay_experiment": {"dataset", "method", "seed", "profile", "out_dir", "table"},
              "90_report": {"runs_dir", "out_dir"}}
 FIGURES = ["hpo_best_so_far_live", "hpo_best_so_far_replay", "hpo_average_rank", "hpo_runs_to_target_live", "hpo_runs_to_target_replay",
-           "hpo_time_split", "lr_traces", "lr_uncertainty", "lr_learning_curves", "lr_reliability"]
-TABLES = ["provenance", "hpo_targets", "hpo_runs_to_target", "hpo_runs_to_target_summary", "hpo_average_rank", "hpo_summary", "lr_summary",
-          "lr_calibration", "lr_reliability_bins"]
+           "hpo_time_split", "lr_verdicts_accuracy", "lr_decision_rates", "lr_decisions", "lr_learning_curves", "lr_val_loss",
+           "lr_reliability_softmax", "lr_reliability_mc"]
+TABLES = ["provenance", "hpo_targets", "hpo_runs_to_target", "hpo_runs_to_target_summary", "hpo_average_rank", "hpo_summary",
+          "lr_runs", "lr_summary", "lr_verdicts", "lr_verdict_counts", "lr_verdicts_accuracy", "lr_test_softmax", "lr_test_mc",
+          "lr_calibration", "lr_decision_rates", "lr_reliability_softmax", "lr_reliability_mc"]
 
 def _parameters_cell(nb: dict) -> dict:
     cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]

@@ -17,7 +17,30 @@ def test_report_figures_render_with_their_alt_text(tmp_path):
 
 def test_every_report_figure_has_alt_text_and_the_template_uses_it():
     from bnnstudy.report import FIGURE_ALT
+    from bnnstudy.lr import LR_FIGURE_ALT
+    alt = set(FIGURE_ALT) | set(LR_FIGURE_ALT)
     figures = {p.stem for p in (ROOT/"reports"/"figures").glob("*.png")}
-    assert figures <= set(FIGURE_ALT), f"figures without alt text in bnnstudy.report.FIGURE_ALT: {sorted(figures - set(FIGURE_ALT))}"
+    assert figures <= alt, f"figures without alt text in bnnstudy.report.FIGURE_ALT or bnnstudy.lr.LR_FIGURE_ALT: {sorted(figures - alt)}"
     cells = json.loads((ROOT/"nbs"/"90_report.ipynb").read_text())["cells"]
     assert any("figure_html" in "".join(c["source"]) for c in cells), "90_report should show figures with report.figure_html"
+
+
+def _report_cells():
+    return ["".join(c["source"]) for c in json.loads((ROOT/"nbs"/"90_report.ipynb").read_text())["cells"]]
+
+def test_the_lr_section_is_built_on_lr_table_and_verdicts_with_every_figure_alt_texted():
+    from bnnstudy.lr import LR_FIGURE_ALT
+    code = "\n".join(_report_cells())
+    assert "lr.lr_table(results)" in code and "lr.lr_verdicts(" in code
+    assert "report.lr_summary" not in code and '"fixed"' not in code, "the LR section compares against named arms, not the old 'fixed' controller"
+    for name in LR_FIGURE_ALT:
+        assert f'"{name}"' in code or (name.startswith("lr_reliability_") and 'f"lr_reliability_{kind}"' in code), name
+
+def test_the_lr_verdicts_and_key_figure_come_before_the_lr_tables():
+    cells = _report_cells()
+    first = lambda s: next(i for i, c in enumerate(cells) if s in c)
+    assert first("lr.verdict_counts(") < first('"lr_verdicts_accuracy"') < first("lr.format_summary(lr_summary, [\"test_accuracy\"")
+
+def test_the_report_prints_no_folder_of_the_machine():
+    code = "\n".join(_report_cells())
+    assert "{runs_dir}" not in code and "{out}" not in code
