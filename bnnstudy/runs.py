@@ -10,15 +10,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from fastcore.script import call_parse
-from .core import atomic_write_json, run_metadata
+from .core import atomic_write, atomic_write_json, run_metadata, check_int
 
 # %% auto #0
 __all__ = ['HPO_DATASETS', 'HPO_METHODS', 'LR_DATASETS', 'LR_CONTROLLERS', 'NOTEBOOKS', 'STUDIES', 'PROFILES', 'DESIGN_DIR',
-           'SECONDS_PER_EXAMPLE', 'SURROGATE_ASK_SECONDS', 'CALIBRATION', 'RESULT_FORMAT', 'RESULT_KEYS', 'get_profile',
-           'hpo_settings', 'is_registered', 'lr_settings', 'design_settings', 'design_dir', 'design_table',
-           'model_minutes', 'calibrate', 'estimate_minutes', 'inside', 'RunSpec', 'plain_path', 'run_specs',
-           'table_spec', 'out_folder', 'save_result', 'start_run', 'read_result', 'load_results', 'results_frame',
-           'best_so_far', 'runs_to_target', 'default_target', 'grid_budget', 'replay', 'progress_line', 'main']
+           'SECONDS_PER_EXAMPLE', 'SURROGATE_ASK_SECONDS', 'CALIBRATION', 'LR_RUN_COST', 'RESULT_FORMAT', 'RESULT_KEYS',
+           'get_profile', 'hpo_settings', 'is_registered', 'lr_settings', 'design_settings', 'design_dir',
+           'design_table', 'model_minutes', 'calibrate', 'estimate_minutes', 'estimate_markdown', 'inside', 'RunSpec',
+           'plain_path', 'run_specs', 'table_spec', 'out_folder', 'save_result', 'start_run', 'read_result',
+           'load_results', 'results_frame', 'best_so_far', 'runs_to_target', 'default_target', 'grid_budget', 'replay',
+           'progress_line', 'main']
 
 # %% ../nbs/30_runs.ipynb #0c9568e3
 HPO_DATASETS = ("imdb", "mnist", "wine_quality", "ag_news")
@@ -50,79 +51,84 @@ def _lr_arms(start_lrs=(1e-4, 1e-3, 1e-2), signals=("entropy", "mutual_info", "v
             arms |= {f"{s}_rel{r:g}-{tag}".replace(".", "p"): dict(controller="uncertainty", signal=s, relative=r, lr=lr) for r in relative}
     return arms
 
+# %% ../nbs/30_runs.ipynb #4c259fc6
 _LR_SMOKE, _LR_CPU, _LR_FULL = _lr_arms((1e-3,)), _lr_arms(sweep_signals=("entropy",)), _lr_arms()
 
-PROFILES: dict[str, dict] = {
-    "smoke": dict(
-        about="CI: every stage of the pipeline on tiny slices (a few minutes on 2 cores)",
-        threads=1,   # tiny models: a second thread only waits (and on a busy machine, spins)
-        hpo=dict(datasets=("wine_quality",), methods=("random", "bnn"), seeds=(0,), n_trials=6),
-        table=dict(datasets=("wine_quality",), n_design=10, design="sobol", seed=0),
-        tables=dict(datasets=("wine_quality",), n_design=6, design="sobol", seed=0, train_seeds=(0, 1), data={}, fit={}),
-        replay=dict(datasets=("wine_quality",), methods=("random", "tpe"), n_seeds=20, n_trials=6),
-        # the LR study: arms by name (a quantile arm reads its fixed-rate arm's run), a decision every `every` steps,
-        # T MC/VI samples on probe_size fresh probe inputs, epochs to `lr_target` (validation accuracy, fixed in advance)
-        lr=dict(datasets=("imdb",), controllers=("fixed-lr1e-3", "entropy_q50-lr1e-3"), seeds=(0,), arms=_LR_SMOKE,
-                every=4, T=5, probe_size=64),
-        lr_target=dict(cifar10=0.2, imdb=0.55),
-        data=_every(_TINY, _ALL) | {"imdb": _TINY | dict(max_len=32), "ag_news": _TINY | dict(max_len=32)},
-        fit=dict(imdb=dict(epochs=1), ag_news=dict(epochs=1), mnist=dict(epochs=1), wine_quality=dict(epochs=3), cifar10=dict(epochs=1)),
-        lr_data=dict(cifar10=_TINY, imdb=_TINY | dict(max_len=32)),
-        registered=dict(data=dict(n_train=0.3, n_val=0.2), fit=dict(epochs=3)),   # register_dataset: shares of any size
-        lr_fit=dict(cifar10=dict(model="cifar_cnn", epochs=2, lr=1e-3, batch_size=64),
-                    imdb=dict(model="lstm", epochs=2, lr=1e-3, batch_size=64)),
-    ),
-    "cpu": dict(
-        about="the whole study on a 2-core laptop in about an hour: subsets, short sequences, few epochs",
-        threads=2,
-        hpo=dict(datasets=HPO_DATASETS, methods=HPO_METHODS, seeds=(0,), n_trials=10),
-        table=dict(datasets=HPO_DATASETS, n_design=48, design="sobol", seed=0),
-        # make tables (bnnstudy.tables): the committed design tables, sized from the measured epoch costs (33_tables)
-        tables=dict(datasets=HPO_DATASETS, n_design=200, design="sobol", seed=0, train_seeds=(0, 1, 2),
-                    data=dict(imdb=dict(n_train=10000, n_val=2000, n_test=2000, max_len=128),
-                              ag_news=dict(n_train=5600, n_val=1000, n_test=1000, max_len=64),
-                              mnist=dict(n_train=10000, n_val=2000, n_test=2000), wine_quality=dict()),
-                    fit=dict(imdb=dict(epochs=4), ag_news=dict(epochs=8), mnist=dict(epochs=4), wine_quality=dict(epochs=30))),
-        replay=dict(datasets=HPO_DATASETS, methods=HPO_METHODS, n_seeds=20, n_trials=15),
-        # 42 arms: 6 controls + entropy (q25/q50/q75, relative) + mutual information and the variational head (q50, relative),
-        # each at start rates 1e-4, 1e-3, 1e-2; a decision every 10 steps (about 5 an epoch on IMDB, 8 on CIFAR-10)
-        lr=dict(datasets=LR_DATASETS, controllers=tuple(_LR_CPU), seeds=(0, 1, 2, 3, 4), arms=_LR_CPU, every=10, T=20, probe_size=256),
-        # validation accuracy to reach, fixed before any study run: IMDB below the 0.704 best of the plateau run
-        # (reports/tables/lr_plateau.md), CIFAR-10 a round number below what a 5,000-image CNN reaches (not measured)
-        lr_target=dict(cifar10=0.45, imdb=0.65),
-        data=dict(imdb=dict(n_train=2000, n_val=500, n_test=2000, max_len=64),
-                  ag_news=dict(n_train=2000, n_val=500, n_test=1500, max_len=48),
-                  mnist=dict(n_train=1000, n_val=500, n_test=2000), wine_quality=dict(),
-                  cifar10=dict(n_train=4000, n_val=1000, n_test=2000)),
-        fit=dict(imdb=dict(epochs=2), ag_news=dict(epochs=2), mnist=dict(epochs=2), wine_quality=dict(epochs=30),
-                 cifar10=dict(epochs=3)),
-        registered=dict(data=dict(), fit=dict(epochs=20)),
-        lr_data=dict(cifar10=dict(n_train=5000, n_val=1000, n_test=2000),
-                     imdb=dict(n_train=3000, n_val=1000, n_test=2000, max_len=128)),
-        # epochs: 1.5 x the epoch at which a fixed-rate (1e-3) IMDB run reached its validation-accuracy plateau
-        # (reports/tables/lr_plateau.md, `python -m bnnstudy.benchmarks.lr --plateau imdb`); CIFAR-10 was not measured
-        # (budget) and takes the same number
-        lr_fit=dict(cifar10=dict(model="cifar_cnn", epochs=18, lr=1e-3, batch_size=64),
-                    imdb=dict(model="lstm", epochs=18, lr=1e-3, batch_size=64)),
-    ),
-    "full": dict(
-        about="the study plan's settings: full data, 50 learning-rate epochs, 256-row tables (meant for a GPU)",
-        threads=0,   # torch's default
-        hpo=dict(datasets=HPO_DATASETS, methods=HPO_METHODS, seeds=(0, 1, 2), n_trials=50),
-        table=dict(datasets=HPO_DATASETS, n_design=256, design="sobol", seed=0),
-        tables=dict(datasets=HPO_DATASETS, n_design=256, design="sobol", seed=0, train_seeds=(0, 1, 2), data={}, fit={}),
-        replay=dict(datasets=HPO_DATASETS, methods=HPO_METHODS, n_seeds=20, n_trials=50),
-        lr=dict(datasets=LR_DATASETS, controllers=tuple(_LR_FULL), seeds=tuple(range(10)), arms=_LR_FULL, every=25, T=20, probe_size=256),
-        lr_target=dict(cifar10=0.70, imdb=0.85),
-        data=dict(imdb=dict(max_len=256), ag_news=dict(max_len=64), mnist=dict(), wine_quality=dict(), cifar10=dict()),
-        fit=dict(imdb=dict(epochs=6, patience=2), ag_news=dict(epochs=15, patience=3), mnist=dict(epochs=15, patience=3),
-                 wine_quality=dict(epochs=300, patience=20), cifar10=dict(epochs=60, patience=8)),
-        lr_data=dict(cifar10=dict(), imdb=dict(max_len=256)),
-        registered=dict(data=dict(), fit=dict(epochs=100, patience=10)),
-        lr_fit=dict(cifar10=dict(model="cifar_cnn", epochs=50, lr=1e-3, batch_size=64),
-                    imdb=dict(model="lstm", epochs=50, lr=1e-3, batch_size=64)),
-    ),
-}
+_SMOKE = dict(
+    about="CI: every stage of the pipeline on tiny slices (a few minutes on 2 cores)",
+    threads=1,   # tiny models: a second thread only waits (and on a busy machine, spins)
+    hpo=dict(datasets=("wine_quality",), methods=("random", "bnn"), seeds=(0,), n_trials=6),
+    table=dict(datasets=("wine_quality",), n_design=10, design="sobol", seed=0),
+    tables=dict(datasets=("wine_quality",), n_design=6, design="sobol", seed=0, train_seeds=(0, 1), data={}, fit={}),
+    replay=dict(datasets=("wine_quality",), methods=("random", "tpe"), n_seeds=20, n_trials=6),
+    # the LR study: arms by name (a quantile arm reads its fixed-rate arm's run), a decision every `every` steps,
+    # T MC/VI samples on probe_size fresh probe inputs, epochs to `lr_target` (validation accuracy, fixed in advance)
+    lr=dict(datasets=("imdb",), controllers=("fixed-lr1e-3", "entropy_q50-lr1e-3"), seeds=(0,), arms=_LR_SMOKE,
+            every=4, T=5, probe_size=64),
+    lr_target=dict(cifar10=0.2, imdb=0.55),
+    data=_every(_TINY, _ALL) | {"imdb": _TINY | dict(max_len=32), "ag_news": _TINY | dict(max_len=32)},
+    fit=dict(imdb=dict(epochs=1), ag_news=dict(epochs=1), mnist=dict(epochs=1), wine_quality=dict(epochs=3), cifar10=dict(epochs=1)),
+    lr_data=dict(cifar10=_TINY, imdb=_TINY | dict(max_len=32)),
+    registered=dict(data=dict(n_train=0.3, n_val=0.2), fit=dict(epochs=3)),   # register_dataset: shares of any size
+    lr_fit=dict(cifar10=dict(model="cifar_cnn", epochs=2, lr=1e-3, batch_size=64),
+                imdb=dict(model="lstm", epochs=2, lr=1e-3, batch_size=64)),
+)
+
+# %% ../nbs/30_runs.ipynb #e66a612a
+_CPU = dict(
+    about="the whole study on a 2-core machine: subsets, short sequences, few epochs (its time: python -m bnnstudy.runs estimate)",
+    threads=2,
+    hpo=dict(datasets=HPO_DATASETS, methods=HPO_METHODS, seeds=(0,), n_trials=10),
+    table=dict(datasets=HPO_DATASETS, n_design=48, design="sobol", seed=0),
+    # make tables (bnnstudy.tables): the committed design tables, sized from the measured epoch costs (33_tables)
+    tables=dict(datasets=HPO_DATASETS, n_design=200, design="sobol", seed=0, train_seeds=(0, 1, 2),
+                data=dict(imdb=dict(n_train=10000, n_val=2000, n_test=2000, max_len=128),
+                          ag_news=dict(n_train=5600, n_val=1000, n_test=1000, max_len=64),
+                          mnist=dict(n_train=10000, n_val=2000, n_test=2000), wine_quality=dict()),
+                fit=dict(imdb=dict(epochs=4), ag_news=dict(epochs=8), mnist=dict(epochs=4), wine_quality=dict(epochs=30))),
+    replay=dict(datasets=HPO_DATASETS, methods=HPO_METHODS, n_seeds=20, n_trials=15),
+    # 42 arms: 6 controls + entropy (q25/q50/q75, relative) + mutual information and the variational head (q50, relative),
+    # each at start rates 1e-4, 1e-3, 1e-2; a decision every 10 steps (about 5 an epoch on IMDB, 8 on CIFAR-10)
+    lr=dict(datasets=LR_DATASETS, controllers=tuple(_LR_CPU), seeds=(0, 1, 2, 3, 4), arms=_LR_CPU, every=10, T=20, probe_size=256),
+    # validation accuracy to reach, fixed before any study run: IMDB below the 0.704 best of the plateau run
+    # (reports/tables/lr_plateau.md), CIFAR-10 a round number below what a 5,000-image CNN reaches (not measured)
+    lr_target=dict(cifar10=0.45, imdb=0.65),
+    data=dict(imdb=dict(n_train=2000, n_val=500, n_test=2000, max_len=64),
+              ag_news=dict(n_train=2000, n_val=500, n_test=1500, max_len=48),
+              mnist=dict(n_train=1000, n_val=500, n_test=2000), wine_quality=dict(),
+              cifar10=dict(n_train=4000, n_val=1000, n_test=2000)),
+    fit=dict(imdb=dict(epochs=2), ag_news=dict(epochs=2), mnist=dict(epochs=2), wine_quality=dict(epochs=30),
+             cifar10=dict(epochs=3)),
+    registered=dict(data=dict(), fit=dict(epochs=20)),
+    lr_data=dict(cifar10=dict(n_train=5000, n_val=1000, n_test=2000),
+                 imdb=dict(n_train=3000, n_val=1000, n_test=2000, max_len=128)),
+    # epochs: 1.5 x the epoch at which a fixed-rate (1e-3) IMDB run reached its validation-accuracy plateau
+    # (reports/tables/lr_plateau.md, `python -m bnnstudy.benchmarks.lr --plateau imdb`); CIFAR-10 was not measured
+    # (budget) and takes the same number
+    lr_fit=dict(cifar10=dict(model="cifar_cnn", epochs=18, lr=1e-3, batch_size=64),
+                imdb=dict(model="lstm", epochs=18, lr=1e-3, batch_size=64)),
+)
+
+# %% ../nbs/30_runs.ipynb #e7c29068
+_FULL = dict(
+    about="the study plan's settings: full data, 50 learning-rate epochs, 256-row tables (meant for a GPU)",
+    threads=0,   # torch's default
+    hpo=dict(datasets=HPO_DATASETS, methods=HPO_METHODS, seeds=(0, 1, 2), n_trials=50),
+    table=dict(datasets=HPO_DATASETS, n_design=256, design="sobol", seed=0),
+    tables=dict(datasets=HPO_DATASETS, n_design=256, design="sobol", seed=0, train_seeds=(0, 1, 2), data={}, fit={}),
+    replay=dict(datasets=HPO_DATASETS, methods=HPO_METHODS, n_seeds=20, n_trials=50),
+    lr=dict(datasets=LR_DATASETS, controllers=tuple(_LR_FULL), seeds=tuple(range(10)), arms=_LR_FULL, every=25, T=20, probe_size=256),
+    lr_target=dict(cifar10=0.70, imdb=0.85),
+    data=dict(imdb=dict(max_len=256), ag_news=dict(max_len=64), mnist=dict(), wine_quality=dict(), cifar10=dict()),
+    fit=dict(imdb=dict(epochs=6, patience=2), ag_news=dict(epochs=15, patience=3), mnist=dict(epochs=15, patience=3),
+             wine_quality=dict(epochs=300, patience=20), cifar10=dict(epochs=60, patience=8)),
+    lr_data=dict(cifar10=dict(), imdb=dict(max_len=256)),
+    registered=dict(data=dict(), fit=dict(epochs=100, patience=10)),
+    lr_fit=dict(cifar10=dict(model="cifar_cnn", epochs=50, lr=1e-3, batch_size=64),
+                imdb=dict(model="lstm", epochs=50, lr=1e-3, batch_size=64)),
+)
+
+PROFILES: dict[str, dict] = dict(smoke=_SMOKE, cpu=_CPU, full=_FULL)
 
 # %% ../nbs/30_runs.ipynb #c89b1093
 def get_profile(name: str) -> dict:
@@ -221,6 +227,7 @@ def model_minutes(profile: str, overhead: float = 5.0) -> pd.DataFrame:
 
 # %% ../nbs/30_runs.ipynb #529a5c4f
 CALIBRATION = "reports/tables/run_seconds.csv"   # measured seconds per run (relative to the project root)
+LR_RUN_COST = "reports/tables/lr_run_cost.csv"  # CPU seconds of a short LR study run, by part (python -m bnnstudy.benchmarks.lr --run_cost)
 _FACTOR_OF = {"table": "hpo"}                    # studies without their own measurements borrow this study's factor
 
 def _run_dirs_seconds(runs_dir) -> list[dict]:
@@ -244,13 +251,31 @@ def _table_seconds(tables_dir, overhead: float) -> list[dict]:
                  for r in l.itertuples() if np.isfinite(r.train_seconds) for _ in range(int(r.seeds))]
     return rows
 
-def calibrate(profile: str = "cpu", runs_dir=None, tables_dir="reports/tables", out=CALIBRATION, overhead: float = 5.0) -> pd.DataFrame:
-    "Measured seconds per run of `profile` by (study, dataset), from finished run folders or the summary tables; written to `out`."
+# %% ../nbs/30_runs.ipynb #43c3b0db
+def _lr_cost_rows(profile: str, cost_file, overhead: float) -> list[dict]:
+    "LR seconds per run of `profile` modelled from `cost_file` (measured parts of a short run): load + epochs x epoch + rest + overhead."
+    c, p, rows = pd.read_csv(cost_file), get_profile(profile), []
+    for r in c[c.profile == profile].itertuples():
+        if r.dataset not in p["lr"]["datasets"]: continue
+        epochs = lr_settings(p, r.dataset)["fit"]["epochs"]
+        rows.append(dict(profile=profile, study="lr", dataset=r.dataset, runs=len(p["lr"]["controllers"]) * len(p["lr"]["seeds"]),
+                         seconds=r.load_cpu_s + epochs * r.epoch_cpu_s + r.rest_cpu_s + overhead,
+                         source=f"model, not a measured study run: {cost_file} ({r.threads} thread, CPU s of a {r.epochs_measured}-epoch "
+                                f"{r.arm} run by part) x {epochs} epochs + {overhead:g} s a run; the fixed arm is the dearest"))
+    return rows
+
+# %% ../nbs/30_runs.ipynb #6e8eb2ac
+def calibrate(profile: str = "cpu", runs_dir=None, tables_dir="reports/tables", out=CALIBRATION, overhead: float = 5.0,
+              lr_cost=LR_RUN_COST) -> pd.DataFrame:
+    "Seconds per run of `profile` by (study, dataset), from finished run folders or the summary tables (LR: `lr_cost`); written to `out`."
     rows, source = (_run_dirs_seconds(runs_dir), f"wall time of the runs in {runs_dir}") if runs_dir else ([], "")
     if not rows: rows, source = _table_seconds(tables_dir, overhead), f"training seconds in {tables_dir}/hpo_summary.csv, lr_summary.csv + {overhead:g} s a run"
     if not rows: raise ValueError(f"no measured runs: no finished run folders in {runs_dir} and no summary tables in {tables_dir}")
     df = pd.DataFrame(rows).groupby(["study", "dataset"], as_index=False).agg(runs=("seconds", "size"), seconds=("seconds", "mean"))
     df.insert(0, "profile", profile); df["source"] = source
+    cost = _lr_cost_rows(profile, lr_cost, overhead) if lr_cost and Path(lr_cost).exists() else []
+    if cost and not source.startswith("wall time"):   # the summary tables' LR runs predate the study's design: the cost model instead
+        df = pd.concat([df[df.study != "lr"], pd.DataFrame(cost)], ignore_index=True)
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(out, index=False, float_format="%.1f")
@@ -266,12 +291,30 @@ def estimate_minutes(profile: str, overhead: float = 5.0, calibration=CALIBRATIO
     cal = pd.read_csv(path)
     both = est.merge(cal[["profile", "study", "dataset", "seconds"]], on=["study", "dataset"])
     factor = {s: (g.runs*g.seconds/60).sum()/g.minutes.sum() for s, g in both.groupby("study")}
-    mine = {(r.study, r.dataset): r.seconds for r in cal[cal.profile == profile].itertuples()}
+    mine = {(r.study, r.dataset): (r.seconds, str(r.source)) for r in cal[cal.profile == profile].itertuples()}
     for i, r in est.iterrows():
         f = factor.get(r.study, factor.get(_FACTOR_OF.get(r.study)))
-        if (r.study, r.dataset) in mine: est.loc[i, ["minutes", "source"]] = [r.runs*mine[(r.study, r.dataset)]/60, "measured"]
+        if (r.study, r.dataset) in mine:
+            seconds, src = mine[(r.study, r.dataset)]
+            est.loc[i, ["minutes", "source"]] = [r.runs*seconds/60, "measured parts" if src.startswith("model") else "measured"]
         elif f is not None: est.loc[i, ["minutes", "source"]] = [r.minutes*f, f"model x {f:.2f}"]
     return est
+
+# %% ../nbs/30_runs.ipynb #25d46499
+def estimate_markdown(profile: str = "cpu", parallel: int = 2, calibration=CALIBRATION) -> str:
+    "`estimate_minutes` of `profile` as Markdown: per study, the total, and the wall time at `parallel` runs at a time."
+    e = estimate_minutes(profile, calibration=calibration)
+    by = e.groupby("study", sort=False).agg(runs=("runs", "sum"), minutes=("minutes", "sum"),
+                                           source=("source", lambda s: ", ".join(sorted(set(s))))).reset_index()
+    lines = ["| study | runs | run-hours | from |", "|---|---|---|---|"]
+    lines += [f"| {r.study} | {r.runs} | {r.minutes/60:.1f} | {r.source} |" for r in by.itertuples()]
+    total = e.minutes.sum()/60
+    return (f"# How long `make reproduce PROFILE={profile}` takes (estimate)\n\nWritten by `python -m bnnstudy.runs estimate "
+            f"--profile {profile} --out ...` from `{calibration}` (its `source` column says, per row, what was measured) and the "
+            "model in `bnnstudy.runs.model_minutes`. `measured`: seconds per run of finished runs; `measured parts`: a model "
+            "built from the measured parts of a short run (`reports/tables/lr_run_cost.md`); `model x f`: the per-example "
+            "model times the study's measured/modelled factor.\n\n" + "\n".join(lines)
+            + f"\n\nTotal: {total:.1f} run-hours, about {total/parallel:.1f} hours of wall time at {parallel} runs at a time.\n")
 
 # %% ../nbs/30_runs.ipynb #52f8ed69
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
@@ -298,8 +341,7 @@ class RunSpec:
     def __post_init__(self):
         if self.study not in NOTEBOOKS: raise ValueError(f"unknown study {self.study!r}; choose one of {list(NOTEBOOKS)}")
         _check_name("dataset", self.dataset); _check_name("method", self.method)
-        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        check_int(self.seed, "seed", 0)
 
     @property
     def relpath(self) -> str: return f"{self.study}/{self.dataset}/{self.method}/seed{self.seed}"
@@ -530,7 +572,8 @@ def main(command: str,                 # targets | estimate | calibrate | progre
          study: str = None,            # only this study (hpo, table, replay, lr)
          run: str = None,              # progress: the run that just finished
          datasets: str = None,         # targets, progress: these datasets (comma-separated; registered ones too) instead of the profile's
-         measured_runs: str = None):   # calibrate: a finished study's runs folder (default: the summary tables)
+         measured_runs: str = None,    # calibrate: a finished study's runs folder (default: the summary tables)
+         out: str = None):             # estimate: also write the estimate as Markdown to this file
     "Print the result files a profile needs (`targets`) or its estimated run time (`estimate`); bad input: one line, exit 1."
     try:
         if command == "targets":
@@ -541,6 +584,7 @@ def main(command: str,                 # targets | estimate | calibrate | progre
             print(e.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
             cal = f"calibrated from {CALIBRATION} ({pd.read_csv(CALIBRATION).source.iloc[0]})" if Path(CALIBRATION).exists() else "uncalibrated model"
             print(f"total: {e.minutes.sum():.0f} run-minutes (estimate; {cal})")
+            if out: atomic_write(plain_path(out, "out"), estimate_markdown(profile)); print(f"written to {out}")
         elif command == "calibrate":
             c = calibrate(profile, runs_dir=measured_runs)
             print(c.to_string(index=False, float_format=lambda x: f"{x:.1f}")); print(f"written to {CALIBRATION}")

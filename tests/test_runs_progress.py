@@ -49,3 +49,30 @@ def test_calibrate_from_run_folders(tmp_path):
     c = calibrate("cpu", runs_dir=tmp_path/"runs", out=tmp_path/"cal.csv")
     assert c[["study", "dataset", "runs", "seconds"]].values.tolist() == [["lr", "imdb", 1, 42.0]]
     assert "wall time" in pd.read_csv(tmp_path/"cal.csv").source[0]
+
+
+def test_lr_rows_are_a_model_from_measured_parts_and_say_so(tmp_path):
+    cost = tmp_path/"cost.csv"
+    pd.DataFrame([dict(dataset=d, profile="cpu", arm="fixed-lr1e-3", threads=1, epochs_measured=1, load_cpu_s=1.0,
+                       epoch_cpu_s=e, rest_cpu_s=4.0) for d, e in (("imdb", 10.0), ("cifar10", 20.0))]).to_csv(cost, index=False)
+    c = calibrate("cpu", tables_dir=ROOT/"reports"/"tables", out=tmp_path/"cal.csv", lr_cost=cost).set_index(["study", "dataset"])
+    epochs = 18   # PROFILES["cpu"]["lr_fit"][...]["epochs"]
+    assert c.loc[("lr", "imdb"), "seconds"] == 1 + epochs*10 + 4 + 5 and c.loc[("lr", "cifar10"), "seconds"] == 1 + epochs*20 + 4 + 5
+    assert c.loc[("lr", "imdb"), "runs"] == len(run_specs("cpu", "lr"))//2
+    assert c.loc[("lr", "imdb"), "source"].startswith("model, not a measured study run")
+    assert c.loc[("hpo", "imdb"), "source"].startswith("training seconds")   # the HPO rows stay measured
+
+
+def test_the_committed_lr_calibration_is_the_cost_model_not_the_old_runs():
+    cal = pd.read_csv(ROOT/CALIBRATION)
+    lr = cal[cal.study == "lr"]
+    assert len(lr) == 2 and lr.source.str.startswith("model, not a measured study run").all()
+    assert (lr.runs == len(run_specs("cpu", "lr"))//2).all()
+
+
+def test_the_committed_estimate_is_what_the_command_writes():
+    from bnnstudy.runs import estimate_markdown
+    committed = (ROOT/"reports"/"tables"/"estimate_cpu.md").read_text()
+    assert committed == estimate_markdown("cpu", calibration=ROOT/CALIBRATION).replace(str(ROOT/CALIBRATION), CALIBRATION)
+    total = estimate_minutes("cpu", calibration=ROOT/CALIBRATION).minutes.sum()/60
+    assert f"Total: {total:.1f} run-hours, about {total/2:.1f} hours of wall time at 2 runs at a time." in committed

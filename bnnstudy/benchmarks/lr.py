@@ -8,7 +8,8 @@ import json, math, time
 import pandas as pd
 import torch
 from fastcore.script import call_parse
-from ..core import run_metadata
+from pathlib import Path
+from ..core import run_metadata, atomic_write, atomic_write_json
 from ..data import load_data
 from ..models import build_model
 from ..train import fit, evaluate
@@ -17,7 +18,8 @@ from ..lr import make_controller
 
 # %% auto #0
 __all__ = ['TASKS', 'CONTROLLER_NAMES', 'UNCERTAINTY', 'ABLATIONS', 'MATCH_RATE_OF', 'TARGET_EPOCH_SHARE', 'run_one',
-           'measure_plateau', 'bench', 'add_epochs_to_target', 'summarize', 'verdict', 'format_table', 'main']
+           'measure_plateau', 'measure_run_cost', 'bench', 'add_epochs_to_target', 'summarize', 'verdict',
+           'format_table', 'main']
 
 # %% ../../nbs/83_bench_lr.ipynb #a287956e
 TASKS = {
@@ -90,6 +92,44 @@ def measure_plateau(dataset: str = "imdb", profile: str = "cpu", epochs: int = 3
             log(f"{dataset} lr {lr:g} seed {seed}: {len(h)} epochs, plateau at {rows[-1]['epochs_to_plateau']}, "
                 f"best val acc {rows[-1]['best_val_accuracy']:.3f}, {rows[-1]['epoch_seconds']:.1f} s/epoch")
     return pd.DataFrame(rows)
+
+# %% ../../nbs/83_bench_lr.ipynb #8e9bc4dd
+def measure_run_cost(dataset: str = "imdb", profile: str = "cpu", arm: str = "fixed-lr1e-3", epochs: int = 1, seed: int = 0,
+                     data=None) -> dict:
+    "CPU seconds of one LR study run of `arm` at `profile`'s settings cut to `epochs`: data loading, per epoch, the rest; and the full run modelled."
+    from bnnstudy.runs import get_profile, lr_settings
+    from bnnstudy.lr import lr_study_run
+    p = get_profile(profile); s = lr_settings(p, dataset)
+    c0, w0 = time.process_time(), time.perf_counter()
+    data = data if data is not None else load_data(dataset, seed=0, **s["data"])
+    load = time.process_time() - c0
+    c1 = time.process_time()
+    run = lr_study_run(build_model(s["fit"]["model"], data, seed=seed), data, p["lr"]["arms"][arm], fit_kw=dict(s["fit"], epochs=epochs),
+                       seed=seed, every=s["every"], target=s["target"], T=s["T"], probe_size=s["probe_size"])
+    cpu, t = time.process_time() - c1, run["timings"]
+    share = t["epoch_seconds"] / t["total_seconds"]   # the epochs' share of the run's wall time: training, decisions, validation
+    epoch, rest = cpu * share / epochs, cpu * (1 - share)
+    return dict(dataset=dataset, profile=profile, arm=arm, threads=torch.get_num_threads(), epochs_measured=epochs,
+                decisions=run["decision_rates"]["n"], load_cpu_s=load, epoch_cpu_s=epoch, rest_cpu_s=rest,
+                wall_s=time.perf_counter() - w0, profile_epochs=s["fit"]["epochs"], run_cpu_s=load + s["fit"]["epochs"] * epoch + rest)
+
+# %% ../../nbs/83_bench_lr.ipynb #0b8e8452
+def _run_cost_main(datasets: str, profile: str, epochs: int, threads: int, out) -> pd.DataFrame:
+    "Measure `measure_run_cost` for each dataset and write the CSV and its Markdown summary beside it."
+    t0 = time.perf_counter()
+    rows = pd.DataFrame([measure_run_cost(d, profile, epochs=epochs) for d in datasets.split(",")])
+    meta = run_metadata(threads=threads)
+    md = (f"# Cost of one learning-rate study run (`{profile}` profile settings)\n\nWritten by `python -m bnnstudy.benchmarks.lr "
+          f"--run_cost {datasets} --plateau_profile {profile} --run_cost_epochs {epochs} --threads {threads}` at commit "
+          f"{meta.get('git_sha')} ({time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {time.perf_counter() - t0:.0f} s wall). "
+          "CPU seconds of the process (all threads) of one run of the fixed-rate arm cut to `epochs_measured` epochs, split "
+          "into loading the data, one epoch (training, decisions on fresh probes with every signal, validation) and the rest "
+          "(model, test scoring); `run_cpu_s` = load + `profile_epochs` x epoch + rest is a model of a full run from these parts, "
+          "not a measured full run (`python -m bnnstudy.runs calibrate` adds the papermill overhead).\n\n" + _md(rows) + "\n")
+    p = Path(out)
+    atomic_write(p, rows.to_csv(index=False)); atomic_write(p.with_suffix(".md"), md)
+    print(md); print(f"wrote {p} and {p.with_suffix('.md')}")
+    return rows
 
 # %% ../../nbs/83_bench_lr.ipynb #e69df61e
 def bench(datasets=("cifar10", "imdb"), seeds=(0, 1, 2), controllers=CONTROLLER_NAMES, tasks=None, log=print) -> pd.DataFrame:
@@ -175,9 +215,8 @@ def _md(df: pd.DataFrame) -> str:
     return "\n".join(["| " + " | ".join(r) + " |" for r in rows[:1]] + ["|" + "---|" * len(df.columns)]
                      + ["| " + " | ".join(r) + " |" for r in rows[1:]])
 
+# %% ../../nbs/83_bench_lr.ipynb #a350f6c4
 def _plateau_main(dataset, profile, seeds, epochs, minutes, threads, out, wall_minutes=None):
-    from pathlib import Path
-    from bnnstudy.core import atomic_write
     t0 = time.perf_counter()
     runs = measure_plateau(dataset, profile, epochs=epochs, seeds=tuple(range(seeds)), max_minutes=minutes,
                            max_wall_minutes=wall_minutes, log=lambda s: print(s, flush=True))
@@ -196,6 +235,17 @@ def _plateau_main(dataset, profile, seeds, epochs, minutes, threads, out, wall_m
     print(md); print(f"wrote {p} and {p.with_suffix('.md')}")
     return runs
 
+# %% ../../nbs/83_bench_lr.ipynb #99695653
+def _write_bench(out, runs: pd.DataFrame, summary: pd.DataFrame, v: pd.DataFrame, meta: dict):
+    "The benchmark's per-run rows at `out`, with its summary, verdict and metadata beside it."
+    p = Path(out)
+    atomic_write(p, runs.to_csv(index=False))
+    atomic_write(p.with_name(p.stem + "_summary.csv"), summary.to_csv(index=False))
+    atomic_write(p.with_name(p.stem + "_verdict.csv"), v.to_csv(index=False))
+    atomic_write_json(p.with_name(p.stem + "_meta.json"), meta)
+    print(f"wrote {p} (+ _summary.csv, _verdict.csv, _meta.json)")
+
+# %% ../../nbs/83_bench_lr.ipynb #790d8792
 @call_parse
 def main(seeds: int = 3,                      # number of seeds (0, 1, ...)
          datasets: str = "cifar10,imdb",      # comma-separated: cifar10, imdb
@@ -214,10 +264,14 @@ def main(seeds: int = 3,                      # number of seeds (0, 1, ...)
          plateau_epochs: int = 30,            # --plateau: at most this many epochs
          plateau_minutes: float = 10.0,       # --plateau: at most this many CPU minutes in all
          plateau_wall_minutes: float = None,  # --plateau: and at most this many wall minutes (a busy machine)
-         plateau_out: str = "reports/tables/lr_plateau.csv"):  # --plateau: the curves (CSV; summary .md beside it)
+         plateau_out: str = "reports/tables/lr_plateau.csv",  # --plateau: the curves (CSV; summary .md beside it)
+         run_cost: str = None,                # instead: the cost of one study run of each of these datasets (comma-separated)
+         run_cost_epochs: int = 1,            # --run_cost: epochs of the measured run (at --plateau_profile's settings)
+         run_cost_out: str = "reports/tables/lr_run_cost.csv"):  # --run_cost: the measurement (CSV; summary .md beside it)
     "Benchmark the learning-rate controllers; prints the per-run log, the summary table and the verdict."
     torch.set_num_threads(threads)
     if plateau: return _plateau_main(plateau, plateau_profile, seeds, plateau_epochs, plateau_minutes, threads, plateau_out, plateau_wall_minutes)
+    if run_cost: return _run_cost_main(run_cost, plateau_profile, run_cost_epochs, threads, run_cost_out)
     tasks = {"cifar10": dict(TASKS["cifar10"], load=dict(n_train=cifar_train, n_val=n_val, n_test=n_test), epochs=cifar_epochs),
              "imdb": dict(TASKS["imdb"], load=dict(n_train=imdb_train, n_val=n_val, n_test=n_test, max_len=max_len), epochs=imdb_epochs)}
     t0 = time.perf_counter()
@@ -231,13 +285,5 @@ def main(seeds: int = 3,                      # number of seeds (0, 1, ...)
     print(f"\nverdict (target: fixed-LR final val accuracy in <= {TARGET_EPOCH_SHARE:.0%} of its epochs, ECE no worse, "
           "beat bold_driver and random_trigger):")
     print(v.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    if out:
-        from pathlib import Path
-        from bnnstudy.core import atomic_write, atomic_write_json
-        p = Path(out)
-        atomic_write(p, runs.to_csv(index=False))
-        atomic_write(p.with_name(p.stem + "_summary.csv"), summary.to_csv(index=False))
-        atomic_write(p.with_name(p.stem + "_verdict.csv"), v.to_csv(index=False))
-        atomic_write_json(p.with_name(p.stem + "_meta.json"), run_metadata(seeds=seeds, tasks=tasks))
-        print(f"wrote {p} (+ _summary.csv, _verdict.csv, _meta.json)")
+    if out: _write_bench(out, runs, summary, v, run_metadata(seeds=seeds, tasks=tasks))
     return runs
