@@ -79,6 +79,36 @@ STYLE = """<style>.site-nav{position:fixed;left:0;top:0;bottom:0;width:14rem;ove
 border-right:1px solid #ddd;font:14px sans-serif;background:#fafafa}.site-nav ul{list-style:none;padding:0}
 .site-nav li{margin:.2rem 0}.site-nav a[aria-current]{font-weight:bold}body{margin-left:16rem !important}</style>"""
 
+NO_ALT = 'alt="No description has been provided for this image"'   # what nbconvert gives an output image without one
+
+def _drawn_by(code: str) -> str:
+    "What a figure cell says of its figure: a plain title=\"...\", else the last plotting call (else its last line)."
+    title = re.search(r"""\btitle=(["'])([^"'{}]+)\1""", code)
+    if title: return title.group(2)
+    lines = [re.sub(r"\s+#.*$|;\s*$|^\s*[\w, ]+=(?!=)\s*", "", ln) for ln in code.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    calls = [ln for ln in lines if re.search(r"(?<!sub)(plot|diagram)\w*\(", ln)]   # not plt.subplots(...)
+    return "drawn by " + (calls or lines or ["the code above"])[-1]
+
+def _short(text: str, n: int = 200) -> str:
+    return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + " …"
+
+def figure_alts(cells) -> list:
+    "Alt text for each image output of `cells`, in page order: the prose just above its cell, else what its code says."
+    alts, prose = [], ""
+    for c in cells:
+        if c.cell_type == "markdown":
+            body = re.sub(r"^#+ .*$", "", c.source, flags=re.M).strip() or c.source.lstrip("# ")   # headings aside
+            text = " ".join(re.sub(r"\[([^]]*)\]\([^)]*\)|[`*]", r"\1", body).split())
+            prose = re.split(r"(?<=\.)\s", text, maxsplit=1)[0].rstrip(":")   # its first sentence
+            continue
+        for o in c.outputs:
+            if o.output_type in ("display_data", "execute_result") and {"image/png", "image/jpeg"} & set(o.get("data", {})) \
+                    and "image/svg+xml" not in o.data:
+                what = prose or _drawn_by(c.source)
+                alts.append(_short(("Figure " if what.startswith("drawn by ") else "Figure: ") + what))
+        prose = ""   # prose describes the cell right after it only
+    return alts
+
 def _write_page(p: Path, out: Path, pages: list, title: str):
     "Render notebook `p` as `out/<name>.html` with the page list on its left."
     from nbconvert import HTMLExporter
@@ -89,6 +119,9 @@ def _write_page(p: Path, out: Path, pages: list, title: str):
         if c.cell_type == "markdown" and p == README_NB: c.source = root_links(c.source)
         if c.cell_type == "markdown": c.source = re.sub(r"\]\((?![a-z]+:)([^)#]*?)\.ipynb", r"](\1.html", c.source)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    alts = figure_alts(nb.cells)
+    if body.count(NO_ALT) == len(alts):   # the images are the outputs' in order; otherwise leave nbconvert's words
+        for alt in alts: body = body.replace(NO_ALT, f'alt="{html.escape(alt)}"', 1)
     body = body.replace("</head>", STYLE + "</head>", 1)
     body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _nav(pages, page_name(p)), body, count=1)
     (out/page_name(p)).write_text(body)
