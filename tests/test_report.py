@@ -44,3 +44,21 @@ def test_the_lr_verdicts_and_key_figure_come_before_the_lr_tables():
 def test_the_report_prints_no_folder_of_the_machine():
     code = "\n".join(_report_cells())
     assert "{runs_dir}" not in code and "{out}" not in code
+
+def test_the_lr_section_runs_without_lr_results_and_says_so(tmp_path, capsys):
+    import matplotlib
+    matplotlib.use("Agg")
+    from bnnstudy import report, lr
+    nb = json.loads((ROOT/"nbs"/"90_report.ipynb").read_text())["cells"]
+    cells = ["".join(c["source"]) for c in nb if c["cell_type"] == "code"]
+    start = next(i for i, c in enumerate(cells) if c.startswith("lr_runs = lr.lr_table(results)"))
+    shown = []
+    def show_table(df, name=None):
+        if name: report.save_table(df, tmp_path, name)
+        shown.append(df.style.hide(axis="index").format(precision=4, na_rep="—").to_html())
+    env = dict(results=[], out=tmp_path, report=report, lr=lr, show_table=show_table,
+               show_figure=lambda fig, name, alt=None: report.save_figure(fig, tmp_path, name))
+    for src in cells[start:]: exec(src, env)
+    assert "no LR runs yet" in capsys.readouterr().out
+    assert {p.stem for p in (tmp_path/"figures").glob("*.png")} >= {"lr_verdicts_accuracy", "lr_decision_rates", "lr_learning_curves"}
+    assert (tmp_path/"tables"/"lr_summary.csv").exists() and shown
