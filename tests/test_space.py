@@ -136,3 +136,13 @@ def test_choice_accepts_numpy_values_and_stores_plain_python(tmp_path):
     t = o.ask()
     assert all(type(v) in (int, float, bool) for v in t.params.values())
     assert space.validate(dict(k=np.int64(2), f=np.float32(0.5), b=np.bool_(False))) == dict(k=2, f=0.5, b=False)
+
+def test_native_levels_are_every_native_value_of_a_finite_parameter():
+    "Code outside the space (local_candidates) asks the parameter for its levels instead of knowing how each type stores them."
+    from bnnstudy.space import Ordinal
+    assert Int(-2, 1).native_levels().tolist() == [-2, -1, 0, 1]
+    for p in (Choice(["relu", "tanh", "gelu"]), Choice([64, 16, 32]), Ordinal(["S", "M", "L"])):
+        levels = p.native_levels()
+        assert levels.tolist() == list(range(p.n_values))
+        assert [p.to_value(k) for k in levels] == p.values          # every value once, in the encoding's order
+    assert not hasattr(Float(0.0, 1.0), "native_levels")

@@ -121,3 +121,12 @@ def test_bll_fantasy_is_exact_bayesian_conditioning():
     np.testing.assert_allclose(m1, m0, rtol=1e-6, atol=1e-6*np.std(y))
     assert v1[0] < 0.9*v0[0]
     assert f.blr["alpha"] == s.blr["alpha"] and f.blr["beta"] == s.blr["beta"]
+
+def test_the_bnn_optimizer_builds_its_level_features_once():
+    "The thermometer map depends on the space only: one per optimizer, not one per ask."
+    from bnnstudy.optimizers import make_optimizer
+    from bnnstudy.space import SearchSpace, Float, Ordinal
+    opt = make_optimizer("bnn", SearchSpace(x=Float(0.0, 1.0), n=Ordinal([1, 2, 4, 8])))
+    a, b = opt._surrogate(0), opt._surrogate(1)
+    assert a.features is b.features and a.features.n_extra == 3
+    assert a.base is not b.base                                     # the network itself is new each ask
