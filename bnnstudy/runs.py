@@ -245,8 +245,8 @@ def _table_seconds(tables_dir, overhead: float) -> list[dict]:
         h = pd.read_csv(t/"hpo_summary.csv")
         rows += [dict(study="hpo", dataset=r.dataset, seconds=float(r.train_seconds) + float(r.surrogate_seconds) + overhead)
                  for r in h.itertuples() if np.isfinite(r.train_seconds) for _ in range(int(r.seeds))]
-    if (t/"lr_summary.csv").exists():
-        l = pd.read_csv(t/"lr_summary.csv")
+    l = pd.read_csv(t/"lr_summary.csv") if (t/"lr_summary.csv").exists() else None
+    if l is not None and {"train_seconds", "seeds"} <= set(l.columns):   # the report's older per-controller layout (the new one is per metric)
         rows += [dict(study="lr", dataset=r.dataset, seconds=float(r.train_seconds) + overhead)
                  for r in l.itertuples() if np.isfinite(r.train_seconds) for _ in range(int(r.seeds))]
     return rows

@@ -76,3 +76,12 @@ def test_the_committed_estimate_is_what_the_command_writes():
     assert committed == estimate_markdown("cpu", calibration=ROOT/CALIBRATION).replace(str(ROOT/CALIBRATION), CALIBRATION)
     total = estimate_minutes("cpu", calibration=ROOT/CALIBRATION).minutes.sum()/60
     assert f"Total: {total:.1f} run-hours, about {total/2:.1f} hours of wall time at 2 runs at a time." in committed
+
+
+def test_calibrate_reads_past_the_new_long_lr_summary(tmp_path):
+    import shutil
+    shutil.copy(ROOT/"reports"/"tables"/"hpo_summary.csv", tmp_path/"hpo_summary.csv")
+    pd.DataFrame([dict(dataset="imdb", start_lr=1e-3, family="fixed", metric="test_accuracy", seeds=5, n=5, mean=.7, low=.6, high=.8)]
+                 ).to_csv(tmp_path/"lr_summary.csv", index=False)   # the report's lr_summary now: one row per arm x metric
+    c = calibrate("cpu", tables_dir=tmp_path, out=tmp_path/"cal.csv", lr_cost=None)
+    assert set(c.study) == {"hpo"}
