@@ -853,6 +853,7 @@ def format_summary(summary: pd.DataFrame, metrics_=None, digits: int = 3) -> pd.
             text = _cell(r.mean, r.low, r.high, 1 if r.Index == "epochs_to_threshold" else digits)
             if r.Index == "epochs_to_threshold":
                 text = f"missed (0/{r.seeds})" if r.reached == 0 else f"{text} ({r.reached}/{r.seeds} reached)"
+            elif 0 < r.n < r.seeds: text += f" ({r.n} of {r.seeds} seeds)"   # a diverged run has no test metrics: said, not hidden
             row[r.name] = text
         rows.append(row)
     return pd.DataFrame(rows)

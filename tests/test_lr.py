@@ -575,3 +575,11 @@ def test_lr_figures_draw_and_say_when_there_is_nothing():
     assert "no run" in plot_decisions([], "entropy_q50-lr1e-3").axes[0].texts[0].get_text()
     assert "no val_accuracy" in plot_learning_curves([]).axes[0].texts[0].get_text()
     assert lr_reliability([], "mc").empty
+
+
+def test_a_metric_some_seeds_lack_says_over_how_many_seeds():
+    from bnnstudy.lr import lr_table, lr_summary_table, format_summary
+    res = _study()
+    res[0] = res[0] | dict(status="diverged", test=dict(error="NaN outputs"), test_mc=dict(error="NaN outputs"))
+    f = format_summary(lr_summary_table(lr_table(res)), ["test_accuracy"]).set_index("arm")
+    assert f.loc["entropy_q50", "accuracy"].endswith("(4 of 5 seeds)") and "seeds)" not in f.loc["fixed", "accuracy"]
