@@ -35,9 +35,17 @@ def test_tables_evals_to_random_rank_and_paired_test():
 
 def test_main_resumes_and_writes_the_markdown(tmp_path):
     out = tmp_path/"b.csv"
-    a = H.main(seeds=2, evals=8, problems="mixed", methods="random,tpe", workers=1, out=str(out), nll=False, ask="")
+    a = H.main(seeds=2, evals=8, problems="mixed", methods="random,tpe", workers=1, out=str(out), nll=False, rank=False, incumbent=False, ask="")
     n_lines = len(out.read_text().splitlines())
-    b = H.main(seeds=3, evals=8, problems="mixed", methods="random,tpe", workers=1, out=str(out), resume=True, nll=False, ask="")
+    b = H.main(seeds=3, evals=8, problems="mixed", methods="random,tpe", workers=1, out=str(out), resume=True, nll=False, rank=False,
+               incumbent=False, ask="")
     assert len(b) == len(a)*3//2 and len(out.read_text().splitlines()) == n_lines + 2*8   # only seed 2 was added
     md = out.with_suffix(".md").read_text()
     assert "Written by" in md and "at commit" in md and "## Average rank" in md and "| mixed |" in md
+
+def test_incumbent_gap_and_its_report_section():
+    gp = H.incumbent_gap("mixed", H._SURROGATE_FOR["gp"], n=12, seeds=1)
+    assert abs(gp) < 0.5   # a GP with its small fitted noise passes near its best observation
+    extras = pd.DataFrame(dict(kind="incumbent", problem="p", what=["bnn", "gp"], value=[0.3, 0.02]))
+    md = H.report(_toy(), extras, "cmd", groups={"all": ["p"]})
+    assert "## Surrogate at the incumbent (20 points)" in md and "| p | 0.30 | 0.02 |" in md
