@@ -7,7 +7,9 @@ from __future__ import annotations
 import threading, time, warnings, datetime as dt
 from pathlib import Path
 import numpy as np
-import optuna
+with warnings.catch_warnings():   # optuna imports tqdm.auto, which warns in a Jupyter kernel without ipywidgets
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    import optuna
 from fastcore.basics import patch
 from optuna.distributions import FloatDistribution, IntDistribution, CategoricalDistribution
 from optuna.samplers import BaseSampler, RandomSampler
