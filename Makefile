@@ -313,3 +313,9 @@ tables: $(NEED_VENV)  ## build/resume the seeded design tables (hours: TABLE_SEC
 .PHONY: bench-data
 bench-data: $(STAMP)  ## load times of the five datasets: first load, from the disk cache, memoised (about a minute)
 	$(PY) -c 'from bnnstudy.benchmarks.train import time_loads; time_loads()'
+
+# evidence for the house-style issue, printed by a command: code cells per notebook, the longest, those over 45 lines,
+# `#| hide` cells, the measured time of `make lint`, exported names and @patch methods without a docstring
+.PHONY: house
+house: $(STAMP)  ## count notebook cells (> 45 lines, #| hide), time make lint, list undocumented names (reports/tables/house.md)
+	$(PY) .ci/house.py reports/tables/house.md
