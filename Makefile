@@ -198,7 +198,7 @@ src_stamp    = $(RUNS_DIR)/.src-$(1).sha256
 
 # a content stamp per notebook: rewritten (new mtime) only when the sha256 of its sources changes
 $(call src_stamp,%): SRC_FILES = $(LIB_SRC)
-$(call src_stamp,90_report): SRC_FILES = bnnstudy/report.py bnnstudy/runs.py
+$(call src_stamp,90_report): SRC_FILES = bnnstudy/report.py bnnstudy/runs.py bnnstudy/lr.py bnnstudy/metrics.py
 $(call src_stamp,%): FORCE
 	@mkdir -p '$(@D)'
 	@sha256sum 'nbs/$*.ipynb' $(foreach f,$(SRC_FILES),'$(f)') > '$@.new'; if cmp -s '$@.new' '$@'; then rm '$@.new'; else mv '$@.new' '$@'; fi
@@ -319,3 +319,7 @@ bench-data: $(STAMP)  ## load times of the five datasets: first load, from the d
 .PHONY: house
 house: $(STAMP)  ## count notebook cells (> 45 lines, #| hide), time make lint, list undocumented names (reports/tables/house.md)
 	$(PY) .ci/house.py reports/tables/house.md
+
+.PHONY: bench-ask
+bench-ask: $(STAMP)  ## seconds per warm refit + log-EI ask per surrogate and observations (reports/tables/bench_ask.{csv,md})
+	OMP_NUM_THREADS=1 $(PY) -m bnnstudy.benchmarks.ask
