@@ -162,10 +162,23 @@ def main(kills: int = 25,               # kills per study (at least this many)
          n_trials: int = None,          # trials per study (default 3*kills + 10)
          seed: int = 0,                 # seed of the study and of the kill plan
          mid_tell: float = 0.5,         # fraction of kills inside a tell
-         workdir: str = None):          # where the stores go (default: a new temporary folder)
-    "Kill studies with SIGKILL at random moments and inside tells; print what the store kept."
+         workdir: str = None,           # where the stores go (default: a new temporary folder)
+         out: str = "reports/tables/bench_faults.csv"):   # CSV of the table, the report beside it (.md); '' for neither
+    "Kill studies with SIGKILL at random moments and inside tells; print what the store kept, write the table and its report."
+    args, load = dict(locals()), os.getloadavg()[0]   # so far, just the arguments
+    from bnnstudy.benchmarks.train import run_command, write_bench   # here: the study processes import this module, without torch
     rows = [run_fault_injection(kills=kills, n_trials=n_trials, method=method, space=s, seed=seed, workdir=workdir,
                                 mid_tell=mid_tell) for s in spaces.split(",")]
     table = pd.DataFrame(rows)
     print(table.to_string(index=False))
+    if out:
+        write_bench(out, table, "bench-faults: a study killed with SIGKILL and resumed", run_command("faults", **args), load, notes=[
+            f"Each study (`{method}`, seed {seed}) runs in a child process that is killed with SIGKILL at least {kills} times, "
+            f"a fraction {mid_tell:g} of them planned inside a `tell`, and resumed after each kill; then its history is compared "
+            "with an uninterrupted run's (`nbs/85_bench_faults.ipynb`). `lost`: acknowledged or seen trials missing or changed "
+            "at the end; `duplicates`: repeated ids, ask indices or configurations; `seconds`: wall time of the whole study.",
+            f"In all: {table.kills.sum()} kills, {table.mid_tell_kills.sum()} of them inside a tell, {table.lost.sum()} trials lost, "
+            f"{table.duplicates.sum()} duplicated, history equal to an uninterrupted run's in {table.history_equal.sum()} of "
+            f"{len(table)} studies."])
+        print(f"wrote {out} and {Path(out).with_suffix('.md')}")
     return table

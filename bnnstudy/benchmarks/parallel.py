@@ -78,8 +78,11 @@ def main(trials: int = 20,                          # trials per run
          workers: int = 2,                          # Dask worker processes
          method: str = "random",                    # optimizer: random (asks are free) or bnn (asks count too), ...
          objectives: str = "sleep,busy",            # comma-separated objective kinds: sleep, busy
-         out: str = "reports/bench_parallel.csv"):  # CSV of the table ('' to skip)
-    "Compare sequential and parallel wall time of the same study; print the table."
+         out: str = "reports/tables/bench_parallel.csv"):  # CSV of the table, the report beside it (.md); '' for neither
+    "Compare sequential and parallel wall time of the same study; print the table, write it and its report."
+    args = dict(locals())   # so far, just the arguments
+    from bnnstudy.benchmarks.train import run_command, write_bench   # here: workers unpickle `SlowBranin` from this module, without torch
+    command = run_command("parallel", **args)
     kinds = [k.strip() for k in objectives.split(",") if k.strip()]
     bad = [k for k in kinds if k not in KINDS]
     if bad or not kinds: raise ValueError(f"objectives must be a comma-separated subset of {KINDS}, got {objectives!r}")
@@ -93,6 +96,13 @@ def main(trials: int = 20,                          # trials per run
           f"load average {load:.2f} before, {os.getloadavg()[0]:.2f} after")
     print(table.round(3).to_string(index=False))
     if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False)
+        t = table.round(3)
+        write_bench(out, t, "bench-parallel: a study sequentially and on Dask workers", command, load, notes=[
+            f"{trials} trials of a {seconds:g}-second Branin (`sleep`: waits; `busy`: computes) with `{method}`, "
+            f"sequentially (`minimize`) and on {workers} Dask worker processes (`optimize_parallel`), `nbs/84_bench_parallel.ipynb`. "
+            "Seconds are wall time; `ratio` = parallel (with the cluster's start-up and shutdown) / sequential, `ratio_run` = "
+            "parallel once the cluster runs / sequential, `ideal` = ceil(trials / workers) / trials.",
+            "; ".join(f"`{r.objective}`: ratio_run {r.ratio_run:.2f}, ratio {r.ratio:.2f}, start-up {r.startup_s:.1f} s"
+                      for r in t.itertuples()) + f" (ideal {t.ideal.iloc[0]:.2f})."])
+        print(f"wrote {out} and {Path(out).with_suffix('.md')}")
     return table

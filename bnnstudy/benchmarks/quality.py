@@ -4,7 +4,7 @@
 
 # %% ../../nbs/81_bench_quality.ipynb #4af7ffbb
 from __future__ import annotations
-import math, time
+import math, os, time
 import pandas as pd
 import torch
 from fastcore.script import call_parse
@@ -12,6 +12,7 @@ from ..core import default_device
 from ..data import load_data
 from ..models import build_model
 from ..train import fit, evaluate
+from .train import run_command, write_bench
 
 # %% auto #0
 __all__ = ['REFERENCE', 'PROFILES', 'run_case', 'main']
@@ -70,6 +71,25 @@ def run_case(dataset, model_name, profile="cpu", *, seed=0, progress=False) -> d
                 fit_s=round(r.wall_time, 1), load_s=round(load_time, 1))
     return row | dict(profile=profile, warnings=" | ".join(data.warnings))
 
+# %% ../../nbs/81_bench_quality.ipynb #e32e927f
+def _planned(dataset, model_name, profile) -> dict:
+    "The row of a case not (yet) trained: its settings, status 'not run', no metrics."
+    load_kw, fit_kw = PROFILES[profile][(dataset, model_name)]
+    metric, target = REFERENCE[(dataset, model_name)]
+    return dict(dataset=dataset, model=model_name, n_train=load_kw.get("n_train", "all"), n_val="", n_test="",
+                epochs=fit_kw["epochs"], best_epoch="", status="not run", **{k: math.nan for k in _COLUMNS},
+                reference=f"{metric} >= {target}" if target is not None else "", meets="", fit_s=math.nan, load_s=math.nan,
+                profile=profile, warnings="")
+
+def _quality_note(table: pd.DataFrame, profile: str, seed: int) -> str:
+    "The report's paragraph: what was trained, how, and which cases are missing."
+    done = table[table.status != "not run"]
+    missing = [f"{d}/{m}" for d, m in zip(table.dataset, table.model) if (d, m) not in set(zip(done.dataset, done.model))]
+    return (f"Test metrics of each seed model trained as the `{profile}` profile of `nbs/81_bench_quality.ipynb` says "
+            f"(seed {seed}, device {default_device()}, torch threads {torch.get_num_threads()}); `epochs`: epochs run "
+            f"(planned, for a case not run). {len(done)} of {len(table)} cases trained"
+            + (f"; not run in this commit: {', '.join(missing)}." if missing else "."))
+
 # %% ../../nbs/81_bench_quality.ipynb #5619c823
 @call_parse
 def main(profile: str = "full",    # full | cpu | smoke
@@ -77,22 +97,29 @@ def main(profile: str = "full",    # full | cpu | smoke
          threads: int = 0,         # torch threads (0: torch's default)
          seed: int = 0,
          progress: bool = False,   # show fit's progress bar
-         out: str = ""):           # optional CSV path for the table
-    "Train each seed model at default hyperparameters and print its test metrics against the references."
+         out: str = "reports/tables/bench_quality.csv",   # CSV of the table, the report beside it (.md); '' for neither
+         dry_run: bool = False):   # train nothing: write the planned cases with status 'not run'
+    "Train each seed model at default hyperparameters, print its test metrics against the references, write the table and its report."
+    command, load = run_command("quality", **locals()), os.getloadavg()[0]   # locals(): so far, just the arguments
     if profile not in PROFILES: raise ValueError(f"--profile must be one of {list(PROFILES)}, got {profile!r}")
     if threads: torch.set_num_threads(threads)
     wanted = [s.strip() for s in only.split(",") if s.strip()]
     cases = [k for k in PROFILES[profile] if not wanted or f"{k[0]}/{k[1]}" in wanted]
     if not cases: raise ValueError(f"--only matched no case; choose from {[f'{d}/{m}' for d, m in PROFILES[profile]]}")
     rows = []
-    for dataset, model_name in cases:
-        rows.append(run_case(dataset, model_name, profile, seed=seed, progress=progress))
-        r = rows[-1]
-        scores = ", ".join(f"{k}={r[k]:.4f}" for k in _COLUMNS if not math.isnan(r[k]))
-        print(f"{dataset}/{model_name}: {scores} ({r['status']}, {r['epochs']} epochs, {r['fit_s']} s)", flush=True)
+    for i, (dataset, model_name) in enumerate(cases):
+        if dry_run: rows.append(_planned(dataset, model_name, profile))
+        else:
+            rows.append(run_case(dataset, model_name, profile, seed=seed, progress=progress))
+            r = rows[-1]
+            scores = ", ".join(f"{k}={r[k]:.4f}" for k in _COLUMNS if not math.isnan(r[k]))
+            print(f"{dataset}/{model_name}: {scores} ({r['status']}, {r['epochs']} epochs, {r['fit_s']} s)", flush=True)
+        if out and (not dry_run or i == len(cases) - 1):   # after every trained case: a stopped run keeps what it finished
+            table = pd.DataFrame(rows + [_planned(d, m, profile) for d, m in cases[i + 1:]])
+            write_bench(out, table, f"bench-quality: the seed models at default hyperparameters (`{profile}` profile)", command,
+                        load, notes=[_quality_note(table, profile, seed)])
     table = pd.DataFrame(rows)
     print(f"\nprofile={profile}, seed={seed}, device={default_device()}, torch threads={torch.get_num_threads()}")
     print(table.drop(columns=["profile", "warnings"]).to_string(index=False, na_rep=""))
     for _, r in table[table.warnings != ""].iterrows(): print(f"note ({r.dataset}): {r.warnings}")
-    if out: table.to_csv(out, index=False)
     return table

@@ -4,18 +4,19 @@
 
 # %% ../../nbs/80_bench_train.ipynb #d5d4362b
 from __future__ import annotations
-import contextlib, copy, dataclasses, io, os, shutil, tempfile, time, warnings
+import contextlib, copy, dataclasses, io, os, shlex, shutil, sys, tempfile, time, warnings
+from pathlib import Path
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from fastcore.script import call_parse
-from ..core import default_device
+from ..core import atomic_write, default_device
 from ..data import DATASETS, clear_cache, load_data
 from ..models import build_model
 from ..train import fit, build_optimizer
 
 # %% auto #0
-__all__ = ['CASES', 'bare_loop', 'measure', 'main', 'time_loads']
+__all__ = ['CASES', 'bare_loop', 'measure', 'run_command', 'write_bench', 'main', 'time_loads']
 
 # %% ../../nbs/80_bench_train.ipynb #18ec8cb7
 CASES = [   # dataset, model, load_data arguments, batches per timed run (several epochs if the data is small)
@@ -77,6 +78,25 @@ def measure(data, model_name, *, n_batches=100, batch_size=64, repeats=3, seed=0
     return dict(samples=samples, batches=epochs * -(-n // batch_size), bare_sps=samples / min(bare),
                 fit_sps=samples / min(fitted), ratio=min(bare) / min(fitted))
 
+# %% ../../nbs/80_bench_train.ipynb #f60a2e83
+def run_command(module: str, **kw) -> str:
+    "The command that started this run: `python -m bnnstudy.benchmarks.<module> ...` from a shell, else `<module>.main(**kw)`."
+    if sys.argv and Path(sys.argv[0]).stem == module:
+        return " ".join(["python -m bnnstudy.benchmarks." + module, shlex.join(sys.argv[1:])]).strip()
+    return f"{module}.main(" + ", ".join(f"{k}={v!r}" for k, v in kw.items()) + ")"
+
+def write_bench(out, table: pd.DataFrame, title: str, command: str, load: float, notes=(), floatfmt: str = "g") -> Path:
+    """Write `table` to `out` (CSV) and a markdown report beside it (`.md`): `title`, the command, commit, date (UTC),
+    CPU count, load average at the start (`load`) and now, the `notes` (one paragraph each), then the table."""
+    from bnnstudy.benchmarks.hpo import _commit, md_table   # the helpers bench-hpo writes its report with
+    out = Path(out)
+    header = (f"Written by `{command}` at commit {_commit()} on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+              f"{os.cpu_count()} CPUs, load average {load:.2f} at the start and {os.getloadavg()[0]:.2f} at the end. "
+              "The machine is shared with other jobs: timings measured under load are slower than on an idle machine.")
+    atomic_write(out, table.to_csv(index=False))
+    atomic_write(out.with_suffix(".md"), "\n\n".join([f"# {title}", header, *notes, md_table(table, floatfmt)]) + "\n")
+    return out
+
 # %% ../../nbs/80_bench_train.ipynb #26a18c97
 @call_parse
 def main(threads: int = 2,            # torch threads (fixed, so runs compare)
@@ -84,9 +104,10 @@ def main(threads: int = 2,            # torch threads (fixed, so runs compare)
          scale: float = 1.0,          # multiplies each case's number of batches
          batch_size: int = 64,        # batch size of every case
          only: str = "",              # comma-separated dataset/model cases to run, e.g. "wine_quality/mlp"
-         out: str = "",               # optional CSV path for the table
+         out: str = "reports/tables/bench_train.csv",   # CSV of the table, the report beside it (.md); '' for neither
          seed: int = 0):
-    "Print samples/second of `fit` against a bare PyTorch loop for each seed model on its dataset."
+    "Print samples/second of `fit` against a bare PyTorch loop for each seed model on its dataset; write the table and its report."
+    command, load = run_command("train", **locals()), os.getloadavg()[0]   # locals(): so far, just the arguments
     torch.set_num_threads(threads)
     wanted = [s.strip() for s in only.split(",") if s.strip()]
     cases = [c for c in CASES if not wanted or f"{c[0]}/{c[1]}" in wanted]
@@ -104,7 +125,16 @@ def main(threads: int = 2,            # torch threads (fixed, so runs compare)
     table = pd.DataFrame(rows)
     print(f"\nfit vs bare loop, samples/s, torch threads={threads}, best of {repeats}, device={default_device()}")
     print(table.to_string(index=False))
-    if out: table.to_csv(out, index=False)
+    if out:
+        reduced = [f"`--{k} {v:g}`" for k, v, default in (("scale", scale, 1), ("repeats", repeats, 3)) if v != default]
+        write_bench(out, table, "bench-train: `fit` against a bare PyTorch loop", command, load, notes=[
+            f"Samples per second of `fit` and of a hand-written loop over the same tensors from the same initial weights "
+            f"(`nbs/80_bench_train.ipynb`); torch threads={threads}, batch size {batch_size}, fastest of {repeats} timed runs "
+            f"of each, device {default_device()}."
+            + (f" A reduced run: {', '.join(reduced)} (the default is `--scale 1 --repeats 3`)." if reduced else ""),
+            f"`fit`/bare ratio over the {len(table)} cases: min {table.ratio.min():.2f}, max {table.ratio.max():.2f} "
+            "(1: the engine costs nothing; 0.9 or more expected)."])
+        print(f"wrote {out} and {Path(out).with_suffix('.md')}")
     return table
 
 # %% ../../nbs/80_bench_train.ipynb #fb3c832a
