@@ -77,7 +77,9 @@ def _nav(pages: list, current: str) -> str:
 
 STYLE = """<style>.site-nav{position:fixed;left:0;top:0;bottom:0;width:14rem;overflow:auto;padding:1rem;
 border-right:1px solid #ddd;font:14px sans-serif;background:#fafafa}.site-nav ul{list-style:none;padding:0}
-.site-nav li{margin:.2rem 0}.site-nav a[aria-current]{font-weight:bold}body{margin-left:16rem !important}</style>"""
+.site-nav li{margin:.2rem 0}.site-nav a[aria-current]{font-weight:bold}body{margin-left:16rem !important}
+.jp-RenderedMarkdown .highlight{background:#f5f5f5;border:1px solid #e0e0e0;padding:.4rem .6rem;margin:.5rem 0 1rem}</style>"""
+# the last rule: a code block written in markdown (the README's commands) boxed like a code cell, with room below it
 
 NO_ALT = 'alt="No description has been provided for this image"'   # what nbconvert gives an output image without one
 
