@@ -128,7 +128,7 @@ def evals_to_random(df: pd.DataFrame) -> pd.DataFrame:
             out[(p, method)] = float(curve.index[hit[0]]) if len(hit) else math.nan
     return pd.Series(out, dtype=float).unstack(0)
 
-# %% ../../nbs/82_bench_hpo.ipynb #9dff9d25
+# %% ../../nbs/82_bench_hpo.ipynb #e809c8c4
 def average_rank(df: pd.DataFrame, at=(25, 50, 100)) -> pd.DataFrame:
     "Mean rank of each method (1 = lowest regret, ties shared) over problems and seeds every method ran, after `at` evaluations."
     out = {}
@@ -137,6 +137,7 @@ def average_rank(df: pd.DataFrame, at=(25, 50, 100)) -> pd.DataFrame:
         out[f"@{a}"] = d.rank(axis=1).mean()
     return pd.DataFrame(out)
 
+# %% ../../nbs/82_bench_hpo.ipynb #e149c9a6
 def _auc(df):   # area under the regret curve: mean regret over the evaluations
     return df.groupby(["problem", "method", "seed"]).regret.mean()
 
@@ -161,6 +162,7 @@ def wilcoxon_table(df: pd.DataFrame, method: str = "bnn", baselines=None, at=(50
             rows.append(row)
     return pd.DataFrame(rows).set_index(["problem", "vs"])
 
+# %% ../../nbs/82_bench_hpo.ipynb #77c98767
 def on_common_seeds(df: pd.DataFrame, methods, reference: str = "random") -> pd.DataFrame:
     """The runs of `methods` restricted, per problem, to the seeds all of them ran, plus every run of `reference` (the
     fixed yardstick of `evals_to_random`): methods compared on equal footing while a long benchmark is still running."""
@@ -170,6 +172,7 @@ def on_common_seeds(df: pd.DataFrame, methods, reference: str = "random") -> pd.
     keep = [(p, s) in both for p, s in zip(d.problem, d.seed)]
     return pd.concat([d[keep], df[df.method == reference]], ignore_index=True)
 
+# %% ../../nbs/82_bench_hpo.ipynb #e5f2abc8
 def suite_summary(e2r: pd.DataFrame, groups: dict, ran: pd.DataFrame | None = None, budget: int = 100) -> pd.DataFrame:
     """Per method and group of problems: median and worst evaluations-to-match-random (never: `budget`+1) and the worst
     problem, over the problems the method ran (`ran`: a methods x problems mask; default all)."""
@@ -320,6 +323,33 @@ def md_table(df: pd.DataFrame, floatfmt: str = ".3g") -> str:
 
 def _fmt(x): return "never" if isinstance(x, float) and math.isnan(x) else f"{x:.0f}"
 
+# %% ../../nbs/82_bench_hpo.ipynb #9f56adea
+# the extras' sections: kind -> (title, what it measures, rows of the table, number format)
+_EXTRA_SECTIONS = {
+    "nll": ("Surrogate held-out NLL at 25 points",
+            "Median over 5 seeds of the per-point NLL on 200 held-out random configurations, in standardised units of the "
+            "targets the optimizers model (lower is better).", "problem", ".3f"),
+    "rank": ("Surrogate rank correlation at 30 points",
+             "Median over 3 seeds of the Spearman correlation between the posterior mean of a surrogate fitted to 30 random "
+             "configurations and the utilities of every configuration of the table (2,000 random ones for a synthetic "
+             "function); higher is better. `bnn-nofeatures`: the default `bnn` surrogate without the level features.", "problem", ".2f"),
+    "incumbent": ("Surrogate at the incumbent (20 points)",
+                  "Median over 5 seeds of how far below its observed value a surrogate fitted to 20 random configurations puts the "
+                  "best of them (standardised targets; 0: it interpolates the incumbent; large: it explains the best point as noise, "
+                  "and expected improvement looks elsewhere).", "problem", ".2f"),
+    "ask": ("Seconds per ask (CPU seconds, one thread, median of 3)", None, "what", ".3f"),
+}
+
+def _extras_sections(extras: pd.DataFrame) -> list[str]:
+    "Markdown lines of one section per kind of measurement present in `extras`."
+    L = []
+    for kind, (title, note, rows, fmt) in _EXTRA_SECTIONS.items():
+        d = extras[extras.kind == kind]
+        if not len(d): continue
+        table = d.pivot(index=rows, columns="problem" if rows == "what" else "what", values="value")
+        L += [f"## {title}", ""] + ([note, ""] if note else []) + [md_table(table, fmt), ""]
+    return L
+
 # %% ../../nbs/82_bench_hpo.ipynb #537357cb
 def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: str = "", groups: dict | None = None) -> str:
     "The markdown report of benchmark curves (and the NLL / seconds-per-ask rows in `extras`)."
@@ -353,33 +383,32 @@ def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: st
               "on regret after 50 and 100 evaluations and on the area under the regret curve (mean regret over the evaluations).", "",
               md_table(wilcoxon_table(curves)), ""]
     L += ["## Median regret [IQR]", "", md_table(regret_table(curves)), ""]
-    if extras is not None and len(extras):
-        nll = extras[extras.kind == "nll"]
-        if len(nll):
-            L += ["## Surrogate held-out NLL at 25 points", "",
-                  "Median over 5 seeds of the per-point NLL on 200 held-out random configurations, in standardised units of the "
-                  "targets the optimizers model (lower is better).", "",
-                  md_table(nll.pivot(index="problem", columns="what", values="value"), ".3f"), ""]
-        rank = extras[extras.kind == "rank"]
-        if len(rank):
-            L += ["## Surrogate rank correlation at 30 points", "",
-                  "Median over 3 seeds of the Spearman correlation between the posterior mean of a surrogate fitted to 30 random "
-                  "configurations and the utilities of every configuration of the table (2,000 random ones for a synthetic "
-                  "function); higher is better. `bnn-nofeatures`: the default `bnn` surrogate without the level features.", "",
-                  md_table(rank.pivot(index="problem", columns="what", values="value"), ".2f"), ""]
-        inc = extras[extras.kind == "incumbent"]
-        if len(inc):
-            L += ["## Surrogate at the incumbent (20 points)", "",
-                  "Median over 5 seeds of how far below its observed value a surrogate fitted to 20 random configurations puts the "
-                  "best of them (standardised targets; 0: it interpolates the incumbent; large: it explains the best point as noise, "
-                  "and expected improvement looks elsewhere).", "",
-                  md_table(inc.pivot(index="problem", columns="what", values="value"), ".2f"), ""]
-        ask = extras[extras.kind == "ask"]
-        if len(ask):
-            L += ["## Seconds per ask (CPU seconds, one thread, median of 3)", "",
-                  md_table(ask.pivot(index="what", columns="problem", values="value"), ".3f"), ""]
+    if extras is not None and len(extras): L += _extras_sections(extras)
     L += ["## Mean seconds per ask over the runs", "", md_table(curves.groupby(["problem", "method"]).ask_seconds.mean().unstack("method"), ".3f"), ""]
     return "\n".join(L)
+
+# %% ../../nbs/82_bench_hpo.ipynb #f3f47669
+def _run_missing(cells, out: Path, workers: int, have, fresh: bool):
+    "Run the benchmark `cells` on `workers` processes, appending each run's curve to `out` as it finishes."
+    t0 = time.time()
+    evals = cells[0][3] if cells else 0
+    print(f"{len(cells)} runs of {evals} evaluations on {workers} worker(s){f', {len(have)} already in {out}' if have else ''}", flush=True)
+    if fresh: out.write_text(",".join(_COLUMNS) + "\n")
+    with ProcessPoolExecutor(workers) as ex:   # each run is appended as it finishes: a long benchmark can be stopped and resumed
+        for i, df in enumerate(ex.map(_cell, cells)):
+            with open(out, "a") as f: df.to_csv(f, header=False, index=False, float_format="%.6g")
+            print(f"[{time.time() - t0:6.0f} s] {i + 1}/{len(cells)} {cells[i][0]} {cells[i][1]} seed {cells[i][2]}: "
+                  f"regret {df.regret.iloc[-1]:.4g}", flush=True)
+
+def _measure_extras(jobs, extras_path: Path, command: str) -> pd.DataFrame | None:
+    "Measure the NLL / rank / incumbent / timing `jobs` one at a time and merge them into the CSV at `extras_path`."
+    if not jobs: return pd.read_csv(extras_path) if extras_path.is_file() else None
+    with ProcessPoolExecutor(1) as ex: res = list(ex.map(_job, jobs))   # one at a time: timings must not compete
+    new = pd.DataFrame([dict(kind=r[0], problem=r[1], what=r[2], value=r[3]) if r[0] != "ask" else
+                        dict(kind="ask", problem=f"{r[3]} @{r[2]} obs", what=r[1], value=r[4]) for r in res]).assign(command=command)
+    extras = merge_extras(pd.read_csv(extras_path) if extras_path.is_file() else None, new)
+    extras.to_csv(extras_path, index=False)
+    return extras
 
 # %% ../../nbs/82_bench_hpo.ipynb #553db03d
 @call_parse
@@ -407,25 +436,13 @@ def main(seeds: int = 20,                                   # seeds per (problem
     # seed-major order: stopped early, the file still holds complete seeds for every method
     cells = [(p, m, s, evals) for s in range(seeds) for p in names for m in _split(methods) if (p, m, s) not in have] if runs else []
     t0 = time.time()
-    print(f"{len(cells)} runs of {evals} evaluations on {workers} worker(s){f', {len(have)} already in {out}' if have else ''}", flush=True)
-    if done is None: out.write_text(",".join(_COLUMNS) + "\n")
-    with ProcessPoolExecutor(workers) as ex:   # each run is appended as it finishes: a long benchmark can be stopped and resumed
-        for i, df in enumerate(ex.map(_cell, cells)):
-            with open(out, "a") as f: df.to_csv(f, header=False, index=False, float_format="%.6g")
-            print(f"[{time.time() - t0:6.0f} s] {i + 1}/{len(cells)} {cells[i][0]} {cells[i][1]} seed {cells[i][2]}: "
-                  f"regret {df.regret.iloc[-1]:.4g}", flush=True)
+    _run_missing(cells, out, workers, have, done is None)
     curves = pd.read_csv(out)
     curves = curves[curves.problem.isin(names) & curves.method.isin(_split(methods)) & (curves.seed < seeds) & (curves.evals <= evals)]
     extras_path = Path(extras) if extras else out.with_name(out.stem + "_extras.csv")
     jobs = [(k, p, m) for k, on in (("nll", nll), ("rank", rank), ("incumbent", incumbent)) if on for p in names for m in _SURROGATE_FOR]
     jobs += [("ask", m, int(k), p) for pk in _split(ask) for p, k in [pk.split(":")] for m in _split(ask_methods)]
-    if jobs:
-        with ProcessPoolExecutor(1) as ex: res = list(ex.map(_job, jobs))   # one at a time: timings must not compete
-        new = pd.DataFrame([dict(kind=r[0], problem=r[1], what=r[2], value=r[3]) if r[0] != "ask" else
-                            dict(kind="ask", problem=f"{r[3]} @{r[2]} obs", what=r[1], value=r[4]) for r in res]).assign(command=command)
-        extras = merge_extras(pd.read_csv(extras_path) if extras_path.is_file() else None, new)
-        extras.to_csv(extras_path, index=False)
-    else: extras = pd.read_csv(extras_path) if extras_path.is_file() else None
+    extras = _measure_extras(jobs, extras_path, command)
     if extras is not None and "command" in extras and len(extras):
         others = [c for c in dict.fromkeys(extras.command) if c != command]
         if others: command += "`; NLL, rank correlations and seconds per ask by `" + "`, `".join(others)
