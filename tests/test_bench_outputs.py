@@ -62,3 +62,16 @@ def test_faults_report_from_the_command_line(tmp_path, monkeypatch):
     md = check_report(out, "bench-faults: a study killed with SIGKILL and resumed", ["method", "space", "kills", "mid_tell_kills"],
                       "python -m bnnstudy.benchmarks.faults " + " ".join(args))
     assert "In all: 1 kills, " in md and ", 0 trials lost, 0 duplicated, history equal to an uninterrupted run's in 1 of 1 studies." in md
+
+def test_a_stopped_run_says_what_is_missing(tmp_path):
+    "The reports are rewritten after each case / study, so a run stopped half-way leaves a report that says it is partial."
+    row = dict(method="random", space="branin", kills=20, mid_tell_kills=9, restarts=20, recoveries=9, unreadable=0, trials=70,
+               acknowledged=70, lost=0, duplicates=0, history_equal=True, seconds=60.0)
+    faults._write_faults(tmp_path/"f.csv", pd.DataFrame([row]), 2, "faults.main()", 1.0, "random", 0, 20, 0.5)
+    assert "In all: 20 kills, 9 of them inside a tell, 0 trials lost, 0 duplicated, history equal to an uninterrupted run's in 1 of 1 " \
+           "studies. Only 1 of the 2 studies have finished so far." in (tmp_path/"f.md").read_text()
+    row = dict(dataset="wine_quality", model="mlp", max_len="", batches=10, batch_size=64, bare_samples_s=1e4, fit_samples_s=9e3, ratio=0.9)
+    train._write_train(tmp_path/"t.csv", pd.DataFrame([row]), 6, "train.main()", 1.0, 2, 64, 3, 1.0)
+    md = (tmp_path/"t.md").read_text()
+    assert "ratio over the 1 cases: min 0.90, max 0.90 (1: the engine costs nothing; 0.9 or more expected). Only 1 of the 6 cases" in md
+    assert "reduced" not in md

@@ -154,6 +154,19 @@ def run_fault_injection(kills: int = 20, n_trials: int | None = None, method: st
                 unreadable=unreadable, trials=len(final.history), acknowledged=len(acknowledged), **checks,
                 seconds=round(time.time() - t0, 1))
 
+# %% ../../nbs/85_bench_faults.ipynb #a1ef1eb6
+def _write_faults(out, table, n_studies, command, load, method, seed, kills, mid_tell):
+    "bench-faults' table and report, rewritten after each study: a stopped run keeps the studies it finished."
+    from bnnstudy.benchmarks.train import write_bench
+    write_bench(out, table, "bench-faults: a study killed with SIGKILL and resumed", command, load, notes=[
+        f"Each study (`{method}`, seed {seed}) runs in a child process that is killed with SIGKILL at least {kills} times, "
+        f"a fraction {mid_tell:g} of them planned inside a `tell`, and resumed after each kill; then its history is compared "
+        "with an uninterrupted run's (`nbs/85_bench_faults.ipynb`). `lost`: acknowledged or seen trials missing or changed "
+        "at the end; `duplicates`: repeated ids, ask indices or configurations; `seconds`: wall time of the whole study.",
+        f"In all: {table.kills.sum()} kills, {table.mid_tell_kills.sum()} of them inside a tell, {table.lost.sum()} trials lost, "
+        f"{table.duplicates.sum()} duplicated, history equal to an uninterrupted run's in {table.history_equal.sum()} of "
+        f"{len(table)} studies." + (f" Only {len(table)} of the {n_studies} studies have finished so far." if len(table) < n_studies else "")])
+
 # %% ../../nbs/85_bench_faults.ipynb #db7a3d15
 @call_parse
 def main(kills: int = 25,               # kills per study (at least this many)
@@ -166,19 +179,13 @@ def main(kills: int = 25,               # kills per study (at least this many)
          out: str = "reports/tables/bench_faults.csv"):   # CSV of the table, the report beside it (.md); '' for neither
     "Kill studies with SIGKILL at random moments and inside tells; print what the store kept, write the table and its report."
     args, load = dict(locals()), os.getloadavg()[0]   # so far, just the arguments
-    from bnnstudy.benchmarks.train import run_command, write_bench   # here: the study processes import this module, without torch
-    rows = [run_fault_injection(kills=kills, n_trials=n_trials, method=method, space=s, seed=seed, workdir=workdir,
-                                mid_tell=mid_tell) for s in spaces.split(",")]
+    from bnnstudy.benchmarks.train import run_command   # here: the study processes import this module, without torch
+    names, rows = spaces.split(","), []
+    for s in names:
+        rows.append(run_fault_injection(kills=kills, n_trials=n_trials, method=method, space=s, seed=seed, workdir=workdir,
+                                        mid_tell=mid_tell))
+        if out: _write_faults(out, pd.DataFrame(rows), len(names), run_command("faults", **args), load, method, seed, kills, mid_tell)
     table = pd.DataFrame(rows)
     print(table.to_string(index=False))
-    if out:
-        write_bench(out, table, "bench-faults: a study killed with SIGKILL and resumed", run_command("faults", **args), load, notes=[
-            f"Each study (`{method}`, seed {seed}) runs in a child process that is killed with SIGKILL at least {kills} times, "
-            f"a fraction {mid_tell:g} of them planned inside a `tell`, and resumed after each kill; then its history is compared "
-            "with an uninterrupted run's (`nbs/85_bench_faults.ipynb`). `lost`: acknowledged or seen trials missing or changed "
-            "at the end; `duplicates`: repeated ids, ask indices or configurations; `seconds`: wall time of the whole study.",
-            f"In all: {table.kills.sum()} kills, {table.mid_tell_kills.sum()} of them inside a tell, {table.lost.sum()} trials lost, "
-            f"{table.duplicates.sum()} duplicated, history equal to an uninterrupted run's in {table.history_equal.sum()} of "
-            f"{len(table)} studies."])
-        print(f"wrote {out} and {Path(out).with_suffix('.md')}")
+    if out: print(f"wrote {out} and {Path(out).with_suffix('.md')}")
     return table

@@ -97,6 +97,19 @@ def write_bench(out, table: pd.DataFrame, title: str, command: str, load: float,
     atomic_write(out.with_suffix(".md"), "\n\n".join([f"# {title}", header, *notes, md_table(table, floatfmt)]) + "\n")
     return out
 
+# %% ../../nbs/80_bench_train.ipynb #68150ab1
+def _write_train(out, table, n_cases, command, load, threads, batch_size, repeats, scale):
+    "bench-train's table and report: the settings, the ratio's range, and how many of the cases have run."
+    reduced = [f"`--{k} {v:g}`" for k, v, default in (("scale", scale, 1), ("repeats", repeats, 3)) if v != default]
+    write_bench(out, table, "bench-train: `fit` against a bare PyTorch loop", command, load, notes=[
+        f"Samples per second of `fit` and of a hand-written loop over the same tensors from the same initial weights "
+        f"(`nbs/80_bench_train.ipynb`); torch threads={threads}, batch size {batch_size}, fastest of {repeats} timed runs "
+        f"of each, device {default_device()}."
+        + (f" A reduced run: {', '.join(reduced)} (the default is `--scale 1 --repeats 3`)." if reduced else ""),
+        f"`fit`/bare ratio over the {len(table)} cases: min {table.ratio.min():.2f}, max {table.ratio.max():.2f} "
+        "(1: the engine costs nothing; 0.9 or more expected)."
+        + (f" Only {len(table)} of the {n_cases} cases have run so far." if len(table) < n_cases else "")])
+
 # %% ../../nbs/80_bench_train.ipynb #26a18c97
 @call_parse
 def main(threads: int = 2,            # torch threads (fixed, so runs compare)
@@ -122,19 +135,11 @@ def main(threads: int = 2,            # torch threads (fixed, so runs compare)
                          bare_samples_s=round(r["bare_sps"], 1), fit_samples_s=round(r["fit_sps"], 1),
                          ratio=round(r["ratio"], 3)))
         print(f"{dataset}/{model_name}: fit/bare = {r['ratio']:.3f}", flush=True)
+        if out: _write_train(out, pd.DataFrame(rows), len(cases), command, load, threads, batch_size, repeats, scale)   # a stopped run keeps its cases
     table = pd.DataFrame(rows)
     print(f"\nfit vs bare loop, samples/s, torch threads={threads}, best of {repeats}, device={default_device()}")
     print(table.to_string(index=False))
-    if out:
-        reduced = [f"`--{k} {v:g}`" for k, v, default in (("scale", scale, 1), ("repeats", repeats, 3)) if v != default]
-        write_bench(out, table, "bench-train: `fit` against a bare PyTorch loop", command, load, notes=[
-            f"Samples per second of `fit` and of a hand-written loop over the same tensors from the same initial weights "
-            f"(`nbs/80_bench_train.ipynb`); torch threads={threads}, batch size {batch_size}, fastest of {repeats} timed runs "
-            f"of each, device {default_device()}."
-            + (f" A reduced run: {', '.join(reduced)} (the default is `--scale 1 --repeats 3`)." if reduced else ""),
-            f"`fit`/bare ratio over the {len(table)} cases: min {table.ratio.min():.2f}, max {table.ratio.max():.2f} "
-            "(1: the engine costs nothing; 0.9 or more expected)."])
-        print(f"wrote {out} and {Path(out).with_suffix('.md')}")
+    if out: print(f"wrote {out} and {Path(out).with_suffix('.md')}")
     return table
 
 # %% ../../nbs/80_bench_train.ipynb #fb3c832a
