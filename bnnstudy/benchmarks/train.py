@@ -87,14 +87,14 @@ def run_command(module: str, **kw) -> str:
 
 def write_bench(out, table: pd.DataFrame, title: str, command: str, load: float, notes=(), floatfmt: str = "g") -> Path:
     """Write `table` to `out` (CSV) and a markdown report beside it (`.md`): `title`, the command, commit, date (UTC),
-    CPU count, load average at the start (`load`) and now, the `notes` (one paragraph each), then the table."""
+    CPU count, load average at the start (`load`) and now, the `notes` (one paragraph each), then the table (missing values blank)."""
     from bnnstudy.benchmarks.hpo import _commit, md_table   # the helpers bench-hpo writes its report with
     out = Path(out)
     header = (f"Written by `{command}` at commit {_commit()} on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
               f"{os.cpu_count()} CPUs, load average {load:.2f} at the start and {os.getloadavg()[0]:.2f} at the end. "
               "The machine is shared with other jobs: timings measured under load are slower than on an idle machine.")
     atomic_write(out, table.to_csv(index=False))
-    atomic_write(out.with_suffix(".md"), "\n\n".join([f"# {title}", header, *notes, md_table(table, floatfmt)]) + "\n")
+    atomic_write(out.with_suffix(".md"), "\n\n".join([f"# {title}", header, *notes, md_table(table.astype(object).where(table.notna(), ""), floatfmt)]) + "\n")
     return out
 
 # %% ../../nbs/80_bench_train.ipynb #68150ab1
