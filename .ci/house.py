@@ -64,7 +64,7 @@ def report(limit: int = LIMIT) -> str:
     lines = ["# House style: notebook cells, lint time, docstrings", "",
              f"Written by `make house` (`.ci/house.py`) on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; "
              f"{os.cpu_count()} CPU cores, load average {load}.", "",
-             f"`make lint` took {cold:.1f} s without ruff's cache (a fresh checkout) and {secs:.1f} s with it; it {lint}.", "",
+             f"`make lint` took {cold:.2f} s without ruff's cache (a fresh checkout) and {secs:.2f} s with it; it {lint}.", "",
              f"## Code cells over {limit} lines", ""]
     long = [(nb, i, n) for nb, s in stats.items() for i, n in s["long_cells"]]
     lines += [f"- `{nb}` cell {i} (0-based): {n} lines" for nb, i, n in long] or ["None."]
