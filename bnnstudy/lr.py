@@ -196,6 +196,7 @@ def fit_steps(self: VariationalHead, feats, y, n_outputs, generator):
 # %% ../nbs/20_lr.ipynb #7eda9bb8
 @patch
 def state_dict(self: VariationalHead) -> dict:  # noqa: F811 (a @patch: this class's own)
+    "The head's weights and optimiser state, for a resumed run."
     sd = super(VariationalHead, self).state_dict()
     if self.layer is not None: sd |= dict(layer=self.layer.state_dict(), opt=self.opt.state_dict(),
                                          shape=tuple(self.layer.w_mu.shape))
@@ -204,6 +205,7 @@ def state_dict(self: VariationalHead) -> dict:  # noqa: F811 (a @patch: this cla
 # %% ../nbs/20_lr.ipynb #ec8bdb63
 @patch
 def load_state_dict(self: VariationalHead, sd):  # noqa: F811 (a @patch: this class's own)
+    "Restore what `state_dict` saved."
     super(VariationalHead, self).load_state_dict(sd)
     if "layer" in sd:
         n_out, n_in = sd["shape"]
@@ -335,6 +337,7 @@ def _restore_lrs(self: LRController):
 # %% ../nbs/20_lr.ipynb #64fa84a1
 @patch
 def before_fit(self: LRController, state):  # noqa: F811 (a @patch: this class's own)
+    "Training callback: bind to fit's optimiser (a controller built for another one is refused)."
     if self.optimizer is None: self._bind(state.optimizer); self._restore_lrs()
     elif self.optimizer is not state.optimizer:
         raise ValueError(f"{type(self).__name__} was built for another optimizer than fit's; pass optimizer=None to use it in fit")
@@ -344,10 +347,12 @@ def _signal_from(self: LRController, state): return None
 
 @patch
 def after_batch(self: LRController, state):
+    "Training callback: decide every `every` steps when the controller works in steps."
     if self.unit == "step": self.step(self._signal_from(state))
 
 @patch
 def after_epoch(self: LRController, state):
+    "Training callback: decide once an epoch when the controller works in epochs."
     n_before = len(self.records)
     if self.unit == "epoch": self.step(self._signal_from(state))
     if len(self.records) > n_before or (self.unit == "step" and self.records):
@@ -474,6 +479,7 @@ def measure(self: UncertaintyLR) -> float:
 # %% ../nbs/20_lr.ipynb #e76afef5
 @patch
 def before_fit(self: UncertaintyLR, state):  # noqa: F811 (a @patch: this class's own)
+    "Training callback: the base set-up, then check the task is a classification with a validation split to probe."
     super(UncertaintyLR, self).before_fit(state)
     if getattr(state.data, "task", None) == "regression":
         name = getattr(getattr(state.data, "info", None), "name", "the data")
@@ -499,6 +505,7 @@ def before_fit(self: UncertaintyLR, state):  # noqa: F811 (a @patch: this class'
 # %% ../nbs/20_lr.ipynb #ebe57e76
 @patch
 def state_dict(self: UncertaintyLR):  # noqa: F811 (a @patch: this class's own)
+    "The base state plus the threshold's, estimator's, monitors' and probe generators' state, for a resumed run."
     return super(UncertaintyLR, self).state_dict() | dict(threshold=self.threshold.state_dict(), estimator=self.estimator.state_dict(),
                                        monitors={k: m.state_dict() for k, m in self.monitors.items()},
                                        probe_rng=self.probe_rng.bit_generator.state,
@@ -506,6 +513,7 @@ def state_dict(self: UncertaintyLR):  # noqa: F811 (a @patch: this class's own)
 
 @patch
 def load_state_dict(self: UncertaintyLR, sd):  # noqa: F811 (a @patch: this class's own)
+    "Restore what `state_dict` saved."
     super(UncertaintyLR, self).load_state_dict(sd)
     self.threshold.load_state_dict(sd["threshold"]); self.estimator.load_state_dict(sd["estimator"])
     for k, m in self.monitors.items(): m.load_state_dict(sd["monitors"][k])

@@ -244,7 +244,9 @@ def snap(self: SearchSpace, X) -> np.ndarray:
 
 # %% ../nbs/10_space.ipynb #e85fd432
 @patch(as_prop=True)
-def is_finite(self: SearchSpace) -> bool: return all(not isinstance(p, Float) for p in self.params.values())
+def is_finite(self: SearchSpace) -> bool:
+    "Whether the space has finitely many configurations (no `Float` parameter)."
+    return all(not isinstance(p, Float) for p in self.params.values())
 
 @patch(as_prop=True)
 def size(self: SearchSpace):

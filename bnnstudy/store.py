@@ -54,7 +54,9 @@ def new_session() -> str:
     _LIVE.add(token)
     return token
 
-def end_session(token: str): _LIVE.discard(token)
+def end_session(token: str):
+    "End the session `token`: from now on `session_alive` reports it over."
+    _LIVE.discard(token)
 
 def session_alive(token) -> bool:
     "False when the session `token` is known to be over (its process is gone, or it was closed); True otherwise."
@@ -322,7 +324,9 @@ def init_meta(self: TrialStore, meta: dict) -> dict:
     return check_format(stored, self.where) or meta
 
 @patch
-def max_id(self: TrialStore) -> int: return self.con.execute("SELECT coalesce(max(id), -1) FROM trials").fetchone()[0]
+def max_id(self: TrialStore) -> int:
+    "The largest trial id stored (-1 when empty)."
+    return self.con.execute("SELECT coalesce(max(id), -1) FROM trials").fetchone()[0]
 
 @patch
 def _next_tell(self: TrialStore) -> int: return self.con.execute("SELECT coalesce(max(tell_index), -1) + 1 FROM trials").fetchone()[0]
