@@ -417,7 +417,8 @@ def _split_rows(info, prep, seed, n_train, n_val, n_test, source) -> tuple[dict,
         test_part, pool_split = (have, np.sort(test)), have
         missing = [s for s in ("train", "test") if s in info.splits and s not in strata]
         if missing:
-            notes.append(f"{info.name}: {source} has no {' or '.join(missing)} split, only {have} ({total} rows); "
+            shown = "the local copy" if os.path.isabs(str(source)) else source   # no machine-specific path in logs and notebooks
+            notes.append(f"{info.name}: {shown} has no {' or '.join(missing)} split, only {have} ({total} rows); "
                          f"carved test ({k} rows) and train+val ({total - k} rows) from it with a fixed seed, "
                          f"stratified. Scores are not comparable with the official split.")
     n_tr, n_va = _train_val_sizes(len(pool), n_train, n_val)
