@@ -377,7 +377,7 @@ def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: st
               f"({seeds_bt.min()}-{seeds_bt.max()} per problem).", "",
               md_table(suite_summary(evals_to_random(common), groups, None, n), ".0f"), ""]
     L += ["## Average rank (1 = lowest regret; over problems and seeds all methods ran)", "", md_table(average_rank(curves), ".2f"), ""]
-    if "bnn" in set(curves.method):
+    if "bnn" in set(curves.method) and len(set(curves.method)) > 1:   # a test needs a baseline
         L += ["## Paired Wilcoxon signed-rank test of `bnn` against each baseline", "",
               "Per problem, paired by seed: wins/ties/losses of `bnn` (lower regret wins) and the two-sided p-value, "
               "on regret after 50 and 100 evaluations and on the area under the regret curve (mean regret over the evaluations).", "",
