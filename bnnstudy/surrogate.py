@@ -13,8 +13,8 @@ from .core import check_real
 
 # %% auto #0
 __all__ = ['SURROGATES', 'StackedMLP', 'train_stacked', 'SurrogateProtocol', 'one_thread', 'Surrogate', 'DeepEnsemble',
-           'MCDropoutMLP', 'bayesian_linear_regression', 'BayesianLastLayer', 'heldout_scores', 'register_surrogate',
-           'make_surrogate', 'level_features', 'OnFeatures']
+           'MCDropoutMLP', 'bayesian_linear_regression', 'BayesianLastLayer', 'BLLEnsemble', 'heldout_scores',
+           'register_surrogate', 'make_surrogate', 'level_features', 'OnFeatures']
 
 # %% ../nbs/11_surrogate.ipynb #f453c7df
 class StackedMLP:
@@ -352,6 +352,58 @@ class BayesianLastLayer(Surrogate):
         W = self.blr["mean"] + rng.standard_normal((n, len(self.blr["mean"]))) @ self.blr["cov_sqrt"].T
         return W @ self._features(X).T
 
+# %% ../nbs/11_surrogate.ipynb #48e1d7ff
+class BLLEnsemble(BayesianLastLayer):
+    "`members` Bayesian last layers on one stacked network: a mixture of DNGO models with different features."
+    def __init__(self, members: int = 5, bootstrap: bool = False, **kw):
+        if members < 2: raise ValueError(f"BLLEnsemble needs at least 2 members, got {members}; use BayesianLastLayer for one")
+        super().__init__(**kw)
+        self.members, self.bootstrap = members, bootstrap
+
+    def _member_features(self, X) -> np.ndarray:
+        "Each member's last hidden layer and a constant, `(members, n, width + 1)`."
+        with torch.no_grad():
+            _, hs = self.net.forward(torch.as_tensor(X, dtype=torch.float32), features=True)
+        H = hs[-1].double().numpy()
+        return np.concatenate([H, np.ones(H.shape[:2] + (1,))], -1)
+
+    def _fit(self, X, y, warm):
+        Xt, Y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+        if not warm:
+            self.net = StackedMLP(X.shape[1], self.width, self.depth, self.members, self.torch_gen, input_scale=self.input_scale)
+            self.anchor = [p.clone() for p in self.net.params] if self.anchored else None
+        W = torch.poisson(torch.ones(self.members, len(y)), generator=self.torch_gen) if self.bootstrap else None
+        train_stacked(self.net, Xt, Y, steps=self.warm_steps if warm else self.steps, lr=self.lr,
+                      prior_weight=self.prior_weight, anchor=self.anchor, weights=W)
+        self.blrs = [bayesian_linear_regression(P, y, max_beta=self.max_beta, min_beta=self.min_beta)
+                     for P in self._member_features(X)]
+        self._noise_var = float(np.mean([1/b["beta"] for b in self.blrs]))
+
+    def fantasize(self, X, y) -> BLLEnsemble:
+        "A copy conditioned on extra observations through each member's linear layer (same networks, α, β)."
+        new = copy.deepcopy(self)
+        new.X_ = np.concatenate([self.X_, _check_X(X, self.dim_)]); new.y_ = np.concatenate([self.y_, np.reshape(y, -1)])
+        with one_thread():
+            z = (new.y_ - self.y_mean_)/self.y_std_
+            new.blrs = [bayesian_linear_regression(P, z, hyper=(b["alpha"], b["beta"]))
+                        for P, b in zip(new._member_features(2*new.X_ - 1), self.blrs)]
+        return new
+
+    def _predict(self, X):
+        Phi = self._member_features(X)
+        M = np.stack([P @ b["mean"] for P, b in zip(Phi, self.blrs)])
+        V = np.stack([((P @ b["cov_sqrt"])**2).sum(1) for P, b in zip(Phi, self.blrs)])
+        mean = M.mean(0)
+        return mean, (V + M**2).mean(0) - mean**2   # the mixture: members' variances plus their disagreement
+
+    def _sample(self, X, n, rng):
+        "Each draw: a member chosen at random, then a draw of its linear layer's weights."
+        Phi, out = self._member_features(X), np.empty((n, len(X)))
+        for i, m in enumerate(rng.integers(self.members, size=n)):
+            b = self.blrs[m]
+            out[i] = Phi[m] @ (b["mean"] + b["cov_sqrt"] @ rng.standard_normal(len(b["mean"])))
+        return out
+
 # %% ../nbs/11_surrogate.ipynb #9b3702ee
 def heldout_scores(model: Surrogate, X, y, X_test, y_test) -> dict:
     "Fit `model` and score its predictive distribution of `y_test` (NLL and RMSE in units of std(y)), 2σ coverage."
@@ -363,7 +415,8 @@ def heldout_scores(model: Surrogate, X, y, X_test, y_test) -> dict:
                 rmse=float(np.sqrt(np.mean((y_test - m)**2))/sd))
 
 # %% ../nbs/11_surrogate.ipynb #91da0050
-SURROGATES: dict[str, type] = {"ensemble": DeepEnsemble, "mc_dropout": MCDropoutMLP, "bll": BayesianLastLayer}
+SURROGATES: dict[str, type] = {"ensemble": DeepEnsemble, "mc_dropout": MCDropoutMLP, "bll": BayesianLastLayer,
+                               "bll_ensemble": BLLEnsemble}
 _REGISTERED_BY = {"gp": "bnnstudy.surrogate_gp"}   # surrogates whose module registers them when imported
 
 def _missing_methods(obj) -> list[str]:
