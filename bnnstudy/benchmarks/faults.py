@@ -4,16 +4,17 @@
 
 # %% ../../nbs/85_bench_faults.ipynb #c9b95feb
 from __future__ import annotations
-import json, math, os, signal, subprocess, sys, tempfile, time, warnings
+import json, math, os, shutil, signal, subprocess, sys, tempfile, time, warnings
 from functools import partial
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from fastcore.script import call_parse
 from ..space import SearchSpace, Float, Int, Choice
+from .report import run_command, write_bench   # torch-free: the study processes import this module
 
 # %% auto #0
-__all__ = ['SPACES', 'objective', 'check_history', 'run_fault_injection', 'main']
+__all__ = ['SPACES', 'DEFAULT_KILLS', 'DEFAULT_SPACES', 'objective', 'check_history', 'run_fault_injection', 'main']
 
 # %% ../../nbs/85_bench_faults.ipynb #7538e890
 SPACES = {"branin": lambda: SearchSpace(x1=Float(-5.0, 10.0), x2=Float(0.0, 15.0)),
@@ -118,17 +119,26 @@ def run_fault_injection(kills: int = 20, n_trials: int | None = None, method: st
                         seed: int = 0, workdir=None, mid_tell: float = 0.5, trial_seconds: float = 0.01,
                         max_delay: float | None = None, optimizer_kw: dict | None = None) -> dict:
     """Kill a `minimize` study `kills` times (a fraction `mid_tell` of them inside a tell, the rest at a random moment
-    up to `max_delay` s after a random told trial), resuming after each, then check it against an uninterrupted run."""
-    from bnnstudy.study import load_study, minimize
+    up to `max_delay` s after a random told trial), resuming after each, then check it against an uninterrupted run.
+    The store goes to `workdir` (kept), else to a temporary folder removed at the end."""
     if space not in SPACES: raise ValueError(f"unknown space {space!r}; choose one of {list(SPACES)}")
+    kw = dict(kills=kills, n_trials=n_trials or 3*kills + 10, method=method, space=space, seed=seed, mid_tell=mid_tell,
+              trial_seconds=trial_seconds, optimizer_kw=optimizer_kw or {},
+              max_delay=max_delay if max_delay is not None else (1.5 if method in ("bnn", "gp") else 3*trial_seconds))
+    if workdir is not None: return _inject(Path(workdir), **kw)
+    tmp = tempfile.mkdtemp(prefix="bnnstudy-faults-")
+    try: return _inject(Path(tmp), **kw)
+    finally: shutil.rmtree(tmp, ignore_errors=True)   # the stores of a folder nobody named: nothing in it is wanted after the checks
+
+# %% ../../nbs/85_bench_faults.ipynb #5e1f2a7c
+def _inject(workdir: Path, kills, n_trials, method, space, seed, mid_tell, trial_seconds, max_delay, optimizer_kw) -> dict:
+    "`run_fault_injection` with its store in `workdir`."
+    from bnnstudy.study import load_study, minimize
     rng = np.random.default_rng(seed)
-    n_trials = n_trials or 3*kills + 10
-    max_delay = max_delay if max_delay is not None else (1.5 if method in ("bnn", "gp") else 3*trial_seconds)
-    workdir = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="bnnstudy-faults-"))
     workdir.mkdir(parents=True, exist_ok=True)
     db = workdir/f"{method}-{space}-seed{seed}.db"
     for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")): p.unlink(missing_ok=True)
-    cfg = dict(storage=str(db), method=method, space=space, seed=seed, n_trials=n_trials, sleep=trial_seconds, kw=optimizer_kw or {})
+    cfg = dict(storage=str(db), method=method, space=space, seed=seed, n_trials=n_trials, sleep=trial_seconds, kw=optimizer_kw)
     snapshots, acknowledged, n_kills, n_mid, recoveries, unreadable, runs, t0 = [], set(), 0, 0, 0, 0, 0, time.time()
     while True:
         kill = n_kills < kills
@@ -147,7 +157,7 @@ def run_fault_injection(kills: int = 20, n_trials: int | None = None, method: st
         elif "done" in lines: break
     final = load_study(db)
     reference = minimize(partial(objective, space), SPACES[space](), method=method, n_trials=n_trials, seed=seed,
-                         progress=False, **(optimizer_kw or {}))
+                         progress=False, **optimizer_kw)
     checks = check_history(snapshots, acknowledged, _told(final), final.trials, final.space,
                            [(t.params, t.value) for t in reference._told])
     return dict(method=method, space=space, kills=n_kills, mid_tell_kills=n_mid, restarts=runs - 1, recoveries=recoveries,
@@ -155,31 +165,34 @@ def run_fault_injection(kills: int = 20, n_trials: int | None = None, method: st
                 seconds=round(time.time() - t0, 1))
 
 # %% ../../nbs/85_bench_faults.ipynb #a1ef1eb6
+DEFAULT_KILLS, DEFAULT_SPACES = 25, "branin,mixed"   # `main`'s defaults: the full benchmark
+
 def _write_faults(out, table, n_studies, command, load, method, seed, kills, mid_tell):
     "bench-faults' table and report, rewritten after each study: a stopped run keeps the studies it finished."
-    from bnnstudy.benchmarks.train import write_bench
+    n_default = len(DEFAULT_SPACES.split(","))
+    reduced = (f" Reduced from the default {DEFAULT_KILLS} kills x {n_default} spaces to {kills} kills x {n_studies} "
+               f"space{'s' if n_studies != 1 else ''}." if kills < DEFAULT_KILLS or n_studies < n_default else "")
     write_bench(out, table, "bench-faults: a study killed with SIGKILL and resumed", command, load, notes=[
         f"Each study (`{method}`, seed {seed}) runs in a child process that is killed with SIGKILL at least {kills} times, "
         f"a fraction {mid_tell:g} of them planned inside a `tell`, and resumed after each kill; then its history is compared "
         "with an uninterrupted run's (`nbs/85_bench_faults.ipynb`). `lost`: acknowledged or seen trials missing or changed "
-        "at the end; `duplicates`: repeated ids, ask indices or configurations; `seconds`: wall time of the whole study.",
+        "at the end; `duplicates`: repeated ids, ask indices or configurations; `seconds`: wall time of the whole study." + reduced,
         f"In all: {table.kills.sum()} kills, {table.mid_tell_kills.sum()} of them inside a tell, {table.lost.sum()} trials lost, "
         f"{table.duplicates.sum()} duplicated, history equal to an uninterrupted run's in {table.history_equal.sum()} of "
         f"{len(table)} studies." + (f" Only {len(table)} of the {n_studies} studies have finished so far." if len(table) < n_studies else "")])
 
 # %% ../../nbs/85_bench_faults.ipynb #db7a3d15
 @call_parse
-def main(kills: int = 25,               # kills per study (at least this many)
+def main(kills: int = DEFAULT_KILLS,    # kills per study (at least this many)
          method: str = "bnn",           # optimizer: bnn, gp, tpe, random
-         spaces: str = "branin,mixed",  # comma-separated: branin, mixed
+         spaces: str = DEFAULT_SPACES,  # comma-separated: branin, mixed
          n_trials: int = None,          # trials per study (default 3*kills + 10)
          seed: int = 0,                 # seed of the study and of the kill plan
          mid_tell: float = 0.5,         # fraction of kills inside a tell
-         workdir: str = None,           # where the stores go (default: a new temporary folder)
+         workdir: str = None,           # where the stores go (kept; default: a temporary folder, removed)
          out: str = "reports/tables/bench_faults.csv"):   # CSV of the table, the report beside it (.md); '' for neither
     "Kill studies with SIGKILL at random moments and inside tells; print what the store kept, write the table and its report."
     args, load = dict(locals()), os.getloadavg()[0]   # so far, just the arguments
-    from bnnstudy.benchmarks.train import run_command   # here: the study processes import this module, without torch
     names, rows = spaces.split(","), []
     for s in names:
         rows.append(run_fault_injection(kills=kills, n_trials=n_trials, method=method, space=s, seed=seed, workdir=workdir,

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/82_bench_hpo.ipynb #27e4e894
 from __future__ import annotations
-import math, shlex, subprocess, sys, time
+import math, time
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +17,7 @@ except ImportError: Ordinal = Choice
 from ..testfns import FUNCTIONS as _TESTFNS, TestFunction, branin, hartmann6
 from ..optimizers import make_optimizer
 from . import suite
+from .report import md_table, run_command, written_by
 try: from bnnstudy.optimizers import model_targets
 except ImportError:   # before the optimizers transformed their targets: utilities are the negated losses
     def model_targets(y_train, y): return -np.asarray(y, dtype=float)
@@ -24,7 +25,7 @@ except ImportError:   # before the optimizers transformed their targets: utiliti
 # %% auto #0
 __all__ = ['SYNTHETIC', 'SUITE', 'GROUPS', 'METHODS', 'TIMING', 'get_problem', 'expand', 'optimizer_for', 'run', 'regret_table',
            'evals_to_random', 'average_rank', 'wilcoxon_table', 'on_common_seeds', 'suite_summary', 'ask_seconds',
-           'heldout_nll', 'rank_correlation', 'incumbent_gap', 'merge_extras', 'md_table', 'report', 'main']
+           'fitted_surrogates', 'heldout_nll', 'rank_correlation', 'incumbent_gap', 'merge_extras', 'report', 'main']
 
 # %% ../../nbs/82_bench_hpo.ipynb #1af2c170
 _BRANIN_CAT = {"a": (1.0, 0.0), "b": (0.0, 3.0), "c": (4.0, -2.0)}   # category -> (offset, shift of x1)
@@ -203,7 +204,7 @@ def ask_seconds(method: str, n: int = 100, problem: str = "hartmann6", repeats: 
 def _sphere(p): return float(sum((v - 0.3)**2 for v in p.values()))
 TIMING = {"sphere30": TestFunction("sphere30", SearchSpace(**{f"x{i:02d}": Float(0.0, 1.0) for i in range(30)}), _sphere, 0.0)}
 
-# %% ../../nbs/82_bench_hpo.ipynb #6077d2cd
+# %% ../../nbs/82_bench_hpo.ipynb #0f5a7c3e
 def _distinct_sample(space, n, rng):
     "`n` distinct configurations (a finite space may repeat draws)."
     out, keys = [], set()
@@ -213,6 +214,30 @@ def _distinct_sample(space, n, rng):
             if k not in keys: keys.add(k); out.append(p)
     return out[:n]
 
+def fitted_surrogates(problem: str, surrogate_for, n: int, seeds: int, stream: int, n_test: int = 0, table: bool = False,
+                      standardise: bool = True):
+    """Per seed `s` < `seeds`, yield `(model, X, y, z, train)`: `surrogate_for(s, space)` fitted to `n` random configurations
+    of `problem`, the encoded pool of configurations `X`, their losses `y` and targets `z`, and the training points `train`.
+    The pool is `n + n_test` distinct configurations, the first `n` for training; with `table`, every configuration of a
+    finite space (up to 50,000; else `n_test` random ones), `n` of them at random for training. `z`: the training points'
+    `model_targets` map applied to the pool, standardised with the training points' mean and standard deviation;
+    without `standardise`, the training points' own `model_targets`, as they are."""
+    fn = get_problem(problem)
+    finite = table and getattr(fn.space, "is_finite", False) and fn.space.size <= 50_000
+    for s in range(seeds):
+        rng = np.random.default_rng([stream, s])
+        pool = fn.space.grid(fn.space.size) if finite else _distinct_sample(fn.space, n_test if table else n + n_test, rng)
+        train = rng.choice(len(pool), n, replace=False) if table else slice(0, n)
+        X, y = fn.space.encode(pool), np.array([fn(c) for c in pool])
+        if standardise:
+            z = model_targets(y[train], y)
+            z = (z - z[train].mean())/(z[train].std() or 1.0)
+            yield surrogate_for(s, fn.space).fit(X[train], z[train]), X, y, z, train
+        else:
+            z = model_targets(y[train])
+            yield surrogate_for(s, fn.space).fit(X[train], z), X, y, z, train
+
+# %% ../../nbs/82_bench_hpo.ipynb #6077d2cd
 def _predictive(model, X):
     "Predictive mean and variance of an observation (latent variance plus the fitted noise)."
     try: m, v = model.predict(X, observation_noise=True)
@@ -227,16 +252,9 @@ def heldout_nll(problem: str, surrogate_for, n: int = 25, n_test: int = 200, see
     """Median over `seeds` of the held-out NLL (per point, standardised units) of a surrogate fitted to `n` random
     configurations, on `n_test` others. Targets are the optimizers' model targets (`model_targets`), standardised with the
     training points' mean and standard deviation; `surrogate_for(seed, space)` builds an unfitted surrogate."""
-    fn = get_problem(problem)
     out = []
-    for s in range(seeds):
-        cfgs = _distinct_sample(fn.space, n + n_test, np.random.default_rng([17, s]))
-        X = fn.space.encode(cfgs)
-        y = np.array([fn(c) for c in cfgs])
-        z = model_targets(y[:n], y)   # what the optimizer's surrogate is fitted to (utilities: larger is better)
-        mu, sd = z[:n].mean(), z[:n].std() or 1.0
-        z = (z - mu)/sd
-        m, v = _predictive(surrogate_for(s, fn.space).fit(X[:n], z[:n]), X[n:])
+    for model, X, _, z, _ in fitted_surrogates(problem, surrogate_for, n, seeds, stream=17, n_test=n_test):
+        m, v = _predictive(model, X[n:])
         out.append(float(np.mean(0.5*np.log(2*np.pi*v) + 0.5*(z[n:] - m)**2/v)))
     return float(np.median(out))
 
@@ -254,32 +272,17 @@ def rank_correlation(problem: str, surrogate_for, n: int = 30, seeds: int = 3, n
     """Median over `seeds` of the Spearman correlation between a surrogate's posterior mean, fitted to `n` random
     configurations, and the utilities (-loss) of all of a table's configurations (`n_test` random ones otherwise)."""
     from scipy.stats import spearmanr
-    fn = get_problem(problem)
-    finite = getattr(fn.space, "is_finite", False) and fn.space.size <= 50_000
-    out = []
-    for s in range(seeds):
-        rng = np.random.default_rng([23, s])
-        pool = fn.space.grid(fn.space.size) if finite else _distinct_sample(fn.space, n_test, rng)
-        y = np.array([fn(c) for c in pool])
-        idx = rng.choice(len(pool), n, replace=False)
-        X = fn.space.encode(pool)
-        m, _ = surrogate_for(s, fn.space).fit(X[idx], model_targets(y[idx])).predict(X)
-        out.append(float(spearmanr(m, -y).correlation))
-    return float(np.median(out))
+    fits = fitted_surrogates(problem, surrogate_for, n, seeds, stream=23, n_test=n_test, table=True, standardise=False)
+    return float(np.median([float(spearmanr(model.predict(X)[0], -y).correlation) for model, X, y, _, _ in fits]))
 
 # %% ../../nbs/82_bench_hpo.ipynb #379d012a
 def incumbent_gap(problem: str, surrogate_for, n: int = 20, seeds: int = 5) -> float:
     """Median over `seeds` of `z_best - mean(x_best)`: how far (in standard deviations of the targets) a surrogate fitted
     to `n` random configurations puts its posterior mean below the best of them. 0: it interpolates the incumbent."""
-    fn = get_problem(problem)
     out = []
-    for s in range(seeds):
-        cfgs = _distinct_sample(fn.space, n, np.random.default_rng([19, s]))
-        z = model_targets(np.array([fn(c) for c in cfgs]))
-        z = (z - z.mean())/(z.std() or 1.0)
-        X = fn.space.encode(cfgs)
+    for model, X, _, z, _ in fitted_surrogates(problem, surrogate_for, n, seeds, stream=19):
         best = int(np.argmax(z))
-        m, _ = surrogate_for(s, fn.space).fit(X, z).predict(X[best:best + 1])
+        m, _ = model.predict(X[best:best + 1])
         out.append(float(z[best] - m[0]))
     return float(np.median(out))
 
@@ -306,20 +309,6 @@ def merge_extras(old: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
     if old is None or not len(old): return new.reset_index(drop=True)
     key = lambda d: list(zip(d.kind, d.problem, d.what))
     return pd.concat([old[~pd.Series(key(old), index=old.index).isin(set(key(new)))], new], ignore_index=True)
-
-def _commit() -> str:
-    try:
-        c = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "bnnstudy"], capture_output=True, text=True).stdout.strip()
-        return c + (" (with uncommitted changes under bnnstudy/)" if dirty else "")
-    except Exception: return "unknown"
-
-def md_table(df: pd.DataFrame, floatfmt: str = ".3g") -> str:
-    "A DataFrame as a GitHub markdown table (index levels as the first columns), without the `tabulate` dependency."
-    d = df if isinstance(df.index, pd.RangeIndex) else df.reset_index()
-    cell = lambda v: format(v, floatfmt) if isinstance(v, (float, np.floating)) and math.isfinite(v) else str(v)
-    rows = [[str(c) for c in d.columns]] + [[cell(v) for v in r] for r in d.itertuples(index=False)]
-    return "\n".join(["| " + " | ".join(rows[0]) + " |", "|" + "---|"*len(rows[0])] + ["| " + " | ".join(r) + " |" for r in rows[1:]])
 
 def _fmt(x): return "never" if isinstance(x, float) and math.isnan(x) else f"{x:.0f}"
 
@@ -359,7 +348,7 @@ def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: st
     e2r = evals_to_random(curves) if "random" in set(curves.method) else None
     ran = seeds.fillna(0).T > 0   # methods x problems
     L = [f"# bench-hpo ({seeds.fillna(0).values.min():.0f}-{seeds.fillna(0).values.max():.0f} seeds x {n} evaluations)", "",
-         f"Written by `{command}` at commit {_commit()} on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+         f"{written_by(command)}.",
          "Raw curves: the CSV beside this file (one row per run and evaluation). Regret: best value found minus the problem's optimum "
          "(the table minimum for the suite).", "",
          "## Seeds completed", "", md_table(seeds.fillna(0).astype(int)), ""]
@@ -427,9 +416,9 @@ def main(seeds: int = 20,                                   # seeds per (problem
          extras: str = "",                                  # CSV of the NLL and seconds-per-ask rows (default: beside `out`)
          runs: bool = True):                                # run the missing runs (--no-runs: only rewrite the report from the CSVs)
     "Benchmark the HPO methods; write the curves (CSV) and the report (markdown) with regret, ranks, tests, NLL and seconds per ask."
+    command = run_command("hpo", **locals())   # as the other benchmarks name themselves; locals(): so far, just the arguments
     names = expand(problems)
     for p in names: get_problem(p)   # unknown names and missing tables fail before any run
-    command = "python -m bnnstudy.benchmarks.hpo " + shlex.join(sys.argv[1:]) if sys.argv[0].endswith("hpo.py") else "main(...)"
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
     done = pd.read_csv(out) if resume and out.is_file() else None
     have = set() if done is None else set(zip(done.problem, done.method, done.seed))

@@ -13,6 +13,7 @@ from fastcore.script import call_parse
 from ..hpo import make_optimizer, minimize
 from ..parallel import optimize_parallel, local_cluster
 from ..testfns import FUNCTIONS
+from .report import run_command, write_bench   # torch-free: workers unpickle `SlowBranin` from this module
 
 # %% auto #0
 __all__ = ['KINDS', 'spin', 'SlowBranin', 'compare', 'main']
@@ -81,7 +82,6 @@ def main(trials: int = 20,                          # trials per run
          out: str = "reports/tables/bench_parallel.csv"):  # CSV of the table, the report beside it (.md); '' for neither
     "Compare sequential and parallel wall time of the same study; print the table, write it and its report."
     args = dict(locals())   # so far, just the arguments
-    from bnnstudy.benchmarks.train import run_command, write_bench   # here: workers unpickle `SlowBranin` from this module, without torch
     command = run_command("parallel", **args)
     kinds = [k.strip() for k in objectives.split(",") if k.strip()]
     bad = [k for k in kinds if k not in KINDS]

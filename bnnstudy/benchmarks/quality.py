@@ -12,7 +12,7 @@ from ..core import default_device
 from ..data import load_data
 from ..models import build_model
 from ..train import fit, evaluate
-from .train import run_command, write_bench
+from .report import run_command, write_bench
 
 # %% auto #0
 __all__ = ['REFERENCE', 'PROFILES', 'run_case', 'main']

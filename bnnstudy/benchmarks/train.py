@@ -4,19 +4,20 @@
 
 # %% ../../nbs/80_bench_train.ipynb #d5d4362b
 from __future__ import annotations
-import contextlib, copy, dataclasses, io, os, shlex, shutil, sys, tempfile, time, warnings
+import contextlib, copy, dataclasses, io, os, shutil, tempfile, time, warnings
 from pathlib import Path
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from fastcore.script import call_parse
-from ..core import atomic_write, default_device
+from ..core import default_device
 from ..data import DATASETS, clear_cache, load_data
 from ..models import build_model
 from ..train import fit, build_optimizer
+from .report import run_command, write_bench
 
 # %% auto #0
-__all__ = ['CASES', 'bare_loop', 'measure', 'run_command', 'write_bench', 'main', 'time_loads']
+__all__ = ['CASES', 'bare_loop', 'measure', 'main', 'time_loads']
 
 # %% ../../nbs/80_bench_train.ipynb #18ec8cb7
 CASES = [   # dataset, model, load_data arguments, batches per timed run (several epochs if the data is small)
@@ -77,25 +78,6 @@ def measure(data, model_name, *, n_batches=100, batch_size=64, repeats=3, seed=0
     samples = epochs * n
     return dict(samples=samples, batches=epochs * -(-n // batch_size), bare_sps=samples / min(bare),
                 fit_sps=samples / min(fitted), ratio=min(bare) / min(fitted))
-
-# %% ../../nbs/80_bench_train.ipynb #f60a2e83
-def run_command(module: str, **kw) -> str:
-    "The command that started this run: `python -m bnnstudy.benchmarks.<module> ...` from a shell, else `<module>.main(**kw)`."
-    if sys.argv and Path(sys.argv[0]).stem == module:
-        return " ".join(["python -m bnnstudy.benchmarks." + module, shlex.join(sys.argv[1:])]).strip()
-    return f"{module}.main(" + ", ".join(f"{k}={v!r}" for k, v in kw.items()) + ")"
-
-def write_bench(out, table: pd.DataFrame, title: str, command: str, load: float, notes=(), floatfmt: str = "g") -> Path:
-    """Write `table` to `out` (CSV) and a markdown report beside it (`.md`): `title`, the command, commit, date (UTC),
-    CPU count, load average at the start (`load`) and now, the `notes` (one paragraph each), then the table (missing values blank)."""
-    from bnnstudy.benchmarks.hpo import _commit, md_table   # the helpers bench-hpo writes its report with
-    out = Path(out)
-    header = (f"Written by `{command}` at commit {_commit()} on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-              f"{os.cpu_count()} CPUs, load average {load:.2f} at the start and {os.getloadavg()[0]:.2f} at the end. "
-              "The machine is shared with other jobs: timings measured under load are slower than on an idle machine.")
-    atomic_write(out, table.to_csv(index=False))
-    atomic_write(out.with_suffix(".md"), "\n\n".join([f"# {title}", header, *notes, md_table(table.astype(object).where(table.notna(), ""), floatfmt)]) + "\n")
-    return out
 
 # %% ../../nbs/80_bench_train.ipynb #68150ab1
 def _write_train(out, table, n_cases, command, load, threads, batch_size, repeats, scale):
