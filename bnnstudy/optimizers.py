@@ -442,7 +442,7 @@ class BNNOptimizer(ModelOptimizer):
     method = "bnn"
     def __init__(self, space, seed=0, maximize=False, storage=None, surrogate: str = "bll",
                  surrogate_kw: dict | None = None, n_initial=None, initial="sobol", acquisition="ei", acquisition_kw=None,
-                 output_transform: str = "rank", features: str = "levels", local_every: int = 2, local_top: int = 3):
+                 output_transform: str = "rank", features: str = "auto", local_every: int = 2, local_top: int = 3):
         surrogate = _SURROGATE_ALIASES.get(surrogate, surrogate)
         if features not in _FEATURES: raise ValueError(f"features must be one of {_FEATURES}, got {features!r}")
         if surrogate_kw is None: surrogate_kw = dict(bootstrap=True) if surrogate == "ensemble" else {}   # the default: bootstrapped members
@@ -459,11 +459,19 @@ class BNNOptimizer(ModelOptimizer):
     def _surrogate(self, seed):
         from bnnstudy.surrogate import make_surrogate, OnFeatures
         model = make_surrogate(self.surrogate, seed=seed, **self.surrogate_kw)
-        # "levels": ordered levels also as thermometer bits, so the network can give each level its own effect
         features = self._level_map
-        return OnFeatures(model, features) if self.features == "levels" and features.n_extra else model
+        return OnFeatures(model, features) if self.uses_level_features and features.n_extra else model
 
-_FEATURES = ("levels", "none")
+    @property
+    def uses_level_features(self) -> bool:
+        """Whether the surrogate also sees ordered levels as thermometer bits, so the network can give each level its own
+        effect. "auto": only on a space made of level lists (`Choice`, `Ordinal`): beside a `Float` or `Int` range the
+        bits, each weighted like a whole coordinate, pull the fit away from the smooth dimensions (bench-hpo's
+        synthetic functions, `reports/tables/bench_hpo_ablation.md`, `bnn+levels`)."""
+        if self.features == "auto": return not any(isinstance(p, (Float, Int)) for p in self.space.params.values())
+        return self.features == "levels"
+
+_FEATURES = ("auto", "levels", "none")
 
 # %% ../nbs/14_optimizers.ipynb #229f9e88
 class GPOptimizer(ModelOptimizer):

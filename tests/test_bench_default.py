@@ -25,7 +25,7 @@ def test_model_targets_keep_the_order_and_stay_finite():
 
 def test_the_default_bnn_is_the_last_layer_on_ranks_with_level_features_and_local_steps_and_the_ensemble_bootstraps():
     opt = make_optimizer("bnn", SPACE)
-    assert opt.surrogate == "bll" and opt.output_transform == "rank" and opt.features == "levels" and opt.local_every == 2
+    assert opt.surrogate == "bll" and opt.output_transform == "rank" and opt.features == "auto" and opt.local_every == 2
     assert make_optimizer("gp", SPACE).local_every == 0   # the GP baseline stays plain global BO
     s = make_optimizer("bnn", SPACE, surrogate="ensemble")._surrogate(0)
     base = getattr(s, "base", s)   # behind the level features when the space has ordered levels
@@ -35,9 +35,15 @@ def test_level_features_wrap_the_surrogate_only_when_the_space_has_ordered_level
     from bnnstudy.space import SearchSpace, Float, Ordinal
     plain = SearchSpace(x=Float(0.0, 1.0))
     assert type(make_optimizer("bnn", plain)._surrogate(0)).__name__ == "BayesianLastLayer"
-    levels = SearchSpace(x=Float(0.0, 1.0), n=Ordinal([1, 2, 4, 8]))
+    levels = SearchSpace(k=Choice(["a", "b"]), n=Ordinal([1, 2, 4, 8]))
     assert type(make_optimizer("bnn", levels)._surrogate(0)).__name__ == "OnFeatures"
     assert type(make_optimizer("bnn", levels, features="none")._surrogate(0)).__name__ == "BayesianLastLayer"
+
+def test_auto_features_leave_out_the_bits_when_the_space_has_a_range():
+    from bnnstudy.space import Int
+    for mixed in (SearchSpace(x=Float(0.0, 1.0), n=Ordinal([1, 2, 4, 8])), SearchSpace(m=Int(1, 9), n=Ordinal([1, 2, 4, 8]))):
+        assert type(make_optimizer("bnn", mixed)._surrogate(0)).__name__ == "BayesianLastLayer"
+        assert type(make_optimizer("bnn", mixed, features="levels")._surrogate(0)).__name__ == "OnFeatures"
 
 def test_local_steps_alternate_with_global_ones_and_propose_neighbours_of_the_best():
     from bnnstudy.space import SearchSpace, Choice, Ordinal
