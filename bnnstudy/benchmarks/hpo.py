@@ -72,12 +72,16 @@ METHODS = ["bnn", "gp", "tpe", "random", "bnn-bll+raw"]   # bnn-bll+raw: the def
 _ABLATIONS = {"raw": dict(output_transform="none"), "global": dict(local_every=0), "nolevels": dict(features="none"),
               # the BLL noise capped at sd 0.2 of the standardised targets instead of 0.5 (min_beta 25, not 4): screened
               # after branin_cat showed the evidence explaining the best of 20 points as noise
-              "tightnoise": dict(surrogate_kw=dict(min_beta=25.0))}
+              "tightnoise": dict(surrogate_kw=dict(min_beta=25.0)),
+              # level features forced on a space with ranges (the default before features="auto"), and the
+              # bootstrapped members of an ensemble surrogate (`bnn-bll_ensemble+bootstrap`)
+              "levels": dict(features="levels"), "bootstrap": dict(surrogate_kw=dict(bootstrap=True))}
 
 def optimizer_for(method: str, space: SearchSpace, seed: int, evals: int, **kw):
     """The optimizer a benchmark `method` name stands for: 'bnn' (the default), 'bnn-<surrogate>', 'gp', 'tpe', 'random',
     'grid', each optionally followed by ablations: '+raw' (no output transform: the surrogate fits the negated losses),
-    '+global' (no local steps), '+nolevels' (no level features), '+tightnoise' (the BLL's noise at most 0.2 sd, min_beta 25)."""
+    '+global' (no local steps), '+nolevels' (no level features), '+levels' (level features even beside ranges),
+    '+tightnoise' (the BLL's noise at most 0.2 sd, min_beta 25), '+bootstrap' (an ensemble surrogate's members bootstrapped)."""
     method, *flags = method.split("+")
     unknown = set(flags) - set(_ABLATIONS)
     if unknown: raise ValueError(f"unknown ablation {sorted(unknown)[0]!r} in the method name; choose from {list(_ABLATIONS)}")
@@ -262,10 +266,15 @@ def _surrogate_of(method: str, **kw):
     "A builder `(seed, space) -> unfitted surrogate`: the one optimizer `method` (with `kw`) builds on that space."
     return lambda seed, space: make_optimizer(method, space, **kw)._surrogate(seed)
 
-# the surrogates the default `bnn` and `gp` optimizers build, and `bnn` without the level features (what they gain)
+# the surrogates the default `bnn` and `gp` optimizers build, and `bnn` without and with the level features everywhere
+# (what they gain; on the suite's level-only spaces `bnn` has them, on the synthetic functions it has not)
 _SURROGATE_FOR = {"bnn": _surrogate_of("bnn"), "gp": _surrogate_of("gp"), "bnn-nofeatures": _surrogate_of("bnn", features="none"),
-                  # the tighter noise cap screened as `bnn+tightnoise`: what it does to calibration and to the incumbent
-                  "bnn-tightnoise": _surrogate_of("bnn", surrogate_kw=dict(min_beta=25.0))}
+                  "bnn-levels": _surrogate_of("bnn", features="levels"),
+                  # the tighter noise cap screened as `bnn+tightnoise`, as screened: level features everywhere (then the default)
+                  "bnn-tightnoise": _surrogate_of("bnn", features="levels", surrogate_kw=dict(min_beta=25.0)),
+                  # the ensemble of last layers, as `bnn-bll_ensemble` and `bnn-bll_ensemble+bootstrap` run it
+                  "bnn-bll_ensemble": _surrogate_of("bnn", surrogate="bll_ensemble"),
+                  "bnn-bll_ensemble+bootstrap": _surrogate_of("bnn", surrogate="bll_ensemble", surrogate_kw=dict(bootstrap=True))}
 
 # %% ../../nbs/82_bench_hpo.ipynb #9b0cceff
 def rank_correlation(problem: str, surrogate_for, n: int = 30, seeds: int = 3, n_test: int = 2000) -> float:
@@ -413,12 +422,15 @@ def main(seeds: int = 20,                                   # seeds per (problem
          incumbent: bool = True,                            # measure how far below its value each surrogate puts the best of 20 points
          ask: str = "hartmann6:100,sphere30:100",           # seconds per ask: problem:observations pairs ('' to skip)
          ask_methods: str = "bnn,gp",                       # methods timed per ask
+         surrogates: str = "",                              # surrogates measured for NLL/rank/incumbent (default: all of _SURROGATE_FOR)
          extras: str = "",                                  # CSV of the NLL and seconds-per-ask rows (default: beside `out`)
          runs: bool = True):                                # run the missing runs (--no-runs: only rewrite the report from the CSVs)
     "Benchmark the HPO methods; write the curves (CSV) and the report (markdown) with regret, ranks, tests, NLL and seconds per ask."
     command = run_command("hpo", **locals())   # as the other benchmarks name themselves; locals(): so far, just the arguments
     names = expand(problems)
     for p in names: get_problem(p)   # unknown names and missing tables fail before any run
+    unknown = [s for s in _split(surrogates) if s not in _SURROGATE_FOR]
+    if unknown: raise ValueError(f"unknown surrogate {unknown[0]!r} in --surrogates; choose from {list(_SURROGATE_FOR)}")
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
     done = pd.read_csv(out) if resume and out.is_file() else None
     have = set() if done is None else set(zip(done.problem, done.method, done.seed))
@@ -429,7 +441,8 @@ def main(seeds: int = 20,                                   # seeds per (problem
     curves = pd.read_csv(out)
     curves = curves[curves.problem.isin(names) & curves.method.isin(_split(methods)) & (curves.seed < seeds) & (curves.evals <= evals)]
     extras_path = Path(extras) if extras else out.with_name(out.stem + "_extras.csv")
-    jobs = [(k, p, m) for k, on in (("nll", nll), ("rank", rank), ("incumbent", incumbent)) if on for p in names for m in _SURROGATE_FOR]
+    models = _split(surrogates) or list(_SURROGATE_FOR)
+    jobs = [(k, p, m) for k, on in (("nll", nll), ("rank", rank), ("incumbent", incumbent)) if on for p in names for m in models]
     jobs += [("ask", m, int(k), p) for pk in _split(ask) for p, k in [pk.split(":")] for m in _split(ask_methods)]
     extras = _measure_extras(jobs, extras_path, command)
     if extras is not None and "command" in extras and len(extras):
