@@ -6,22 +6,24 @@ import pytest
 import bnnstudy.benchmarks.faults as faults
 
 @pytest.mark.faults
-@pytest.mark.slow   # two small studies, each killed once: child processes
-def test_its_own_temporary_folder_is_removed_and_a_named_one_kept(tmp_path, monkeypatch):
+@pytest.mark.slow   # a small study killed once: child processes
+def test_its_own_temporary_folder_is_removed(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path/"tmp"))
     (tmp_path/"tmp").mkdir()
     r = faults.run_fault_injection(kills=1, n_trials=4, method="random", seed=1)
     assert (r["kills"], r["lost"], r["history_equal"]) == (1, 0, True), r
     assert not list((tmp_path/"tmp").iterdir()), "a bnnstudy-faults-* folder was left behind"
-    faults.run_fault_injection(kills=1, n_trials=4, method="random", seed=1, workdir=tmp_path/"mine")
-    assert (tmp_path/"mine"/"random-branin-seed1.db").is_file()
 
-def test_the_temporary_folder_goes_when_the_study_fails(tmp_path, monkeypatch):
+def test_the_temporary_folder_goes_when_the_study_fails_and_a_named_one_stays(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     def fail(*a, **k): raise RuntimeError("the study process failed")
     monkeypatch.setattr(faults, "_run_child", fail)
     with pytest.raises(RuntimeError, match="the study process failed"): faults.run_fault_injection(kills=1, method="random")
     assert not list(tmp_path.glob("bnnstudy-faults-*"))
+    (tmp_path/"mine").mkdir(); (tmp_path/"mine"/"keep.txt").write_text("a user's file")
+    with pytest.raises(RuntimeError, match="the study process failed"):
+        faults.run_fault_injection(kills=1, method="random", workdir=tmp_path/"mine")
+    assert (tmp_path/"mine"/"keep.txt").read_text() == "a user's file"   # a folder the caller named is theirs
 
 def _report(tmp_path, n_studies, kills):
     row = dict(method="bnn", space="branin", kills=kills, mid_tell_kills=8, restarts=kills, recoveries=8, unreadable=0, trials=70,
