@@ -125,8 +125,8 @@ def test_bll_fantasy_is_exact_bayesian_conditioning():
 def test_the_bnn_optimizer_builds_its_level_features_once():
     "The thermometer map depends on the space only: one per optimizer, not one per ask."
     from bnnstudy.optimizers import make_optimizer
-    from bnnstudy.space import SearchSpace, Float, Ordinal
-    opt = make_optimizer("bnn", SearchSpace(x=Float(0.0, 1.0), n=Ordinal([1, 2, 4, 8])))
+    from bnnstudy.space import SearchSpace, Choice, Ordinal
+    opt = make_optimizer("bnn", SearchSpace(k=Choice(["a", "b"]), n=Ordinal([1, 2, 4, 8])))   # levels only: the bits are on
     a, b = opt._surrogate(0), opt._surrogate(1)
     assert a.features is b.features and a.features.n_extra == 3
     assert a.base is not b.base                                     # the network itself is new each ask
