@@ -324,13 +324,22 @@ class BayesianLastLayer(Surrogate):
             _, hs = self.net.forward(torch.as_tensor(X, dtype=torch.float32), features=True)
         return np.c_[hs[-1][0].double().numpy(), np.ones(len(X))]
 
-    def _fit(self, X, y, warm):
+    members = 1   # networks trained side by side (`BLLEnsemble` stacks several)
+
+    def _train(self, X, y, warm, bootstrap: bool = False):
+        """Train the network(s) on the standardised targets: a new stack with its anchor when cold, the same one for
+        `warm_steps` more when warm. `bootstrap`: each member weighs each point by a Poisson(1) draw (drawn after the
+        stack, so the initial weights do not depend on it)."""
         Xt, Y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
         if not warm:
-            self.net = StackedMLP(X.shape[1], self.width, self.depth, 1, self.torch_gen, input_scale=self.input_scale)
+            self.net = StackedMLP(X.shape[1], self.width, self.depth, self.members, self.torch_gen, input_scale=self.input_scale)
             self.anchor = [p.clone() for p in self.net.params] if self.anchored else None
+        W = torch.poisson(torch.ones(self.members, len(y)), generator=self.torch_gen) if bootstrap else None
         train_stacked(self.net, Xt, Y, steps=self.warm_steps if warm else self.steps, lr=self.lr,
-                      prior_weight=self.prior_weight, anchor=self.anchor)
+                      prior_weight=self.prior_weight, anchor=self.anchor, weights=W)
+
+    def _fit(self, X, y, warm):
+        self._train(X, y, warm)
         self.blr = bayesian_linear_regression(self._features(X), y, max_beta=self.max_beta, min_beta=self.min_beta)
         self._noise_var = 1/self.blr["beta"]
 
@@ -368,13 +377,7 @@ class BLLEnsemble(BayesianLastLayer):
         return np.concatenate([H, np.ones(H.shape[:2] + (1,))], -1)
 
     def _fit(self, X, y, warm):
-        Xt, Y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
-        if not warm:
-            self.net = StackedMLP(X.shape[1], self.width, self.depth, self.members, self.torch_gen, input_scale=self.input_scale)
-            self.anchor = [p.clone() for p in self.net.params] if self.anchored else None
-        W = torch.poisson(torch.ones(self.members, len(y)), generator=self.torch_gen) if self.bootstrap else None
-        train_stacked(self.net, Xt, Y, steps=self.warm_steps if warm else self.steps, lr=self.lr,
-                      prior_weight=self.prior_weight, anchor=self.anchor, weights=W)
+        self._train(X, y, warm, self.bootstrap)
         self.blrs = [bayesian_linear_regression(P, y, max_beta=self.max_beta, min_beta=self.min_beta)
                      for P in self._member_features(X)]
         self._noise_var = float(np.mean([1/b["beta"] for b in self.blrs]))
