@@ -15,9 +15,9 @@ from .core import check_int
 from .store import Trial, TrialStore, FORMAT, session_alive
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'space_to_json', 'space_from_json', 'Optimizer', 'RandomOptimizer', 'GridOptimizer', 'model_targets',
-           'default_n_initial', 'ModelOptimizer', 'BNNOptimizer', 'GPOptimizer', 'optuna_distributions', 'TPEOptimizer',
-           'make_optimizer']
+__all__ = ['SURROGATE_DEFAULTS', 'OPTIMIZERS', 'space_to_json', 'space_from_json', 'Optimizer', 'RandomOptimizer',
+           'GridOptimizer', 'model_targets', 'default_n_initial', 'ModelOptimizer', 'BNNOptimizer', 'GPOptimizer',
+           'optuna_distributions', 'TPEOptimizer', 'make_optimizer']
 
 # %% ../nbs/14_optimizers.ipynb #d2516040
 def _check_value(value, error=None) -> tuple[str, float | None, str | None]:
@@ -437,6 +437,10 @@ def _model_proposals(self: ModelOptimizer, n, rng, keys):
 # %% ../nbs/14_optimizers.ipynb #24900ff8
 _SURROGATE_ALIASES = {"mcdropout": "mc_dropout", "mc-dropout": "mc_dropout", "deep_ensemble": "ensemble"}
 
+# What `BNNOptimizer` sets for its surrogate when `surrogate_kw` does not (the user's keys win, key by key, so
+# `surrogate_kw=dict(members=3)` keeps the bootstrap): the ensemble's members are bootstrapped
+SURROGATE_DEFAULTS = {"ensemble": dict(bootstrap=True)}
+
 class BNNOptimizer(ModelOptimizer):
     "Bayesian optimisation with a Bayesian-neural-network surrogate (`bnnstudy.surrogate.make_surrogate`)."
     method = "bnn"
@@ -445,8 +449,9 @@ class BNNOptimizer(ModelOptimizer):
                  output_transform: str = "rank", features: str = "auto", local_every: int = 2, local_top: int = 3):
         surrogate = _SURROGATE_ALIASES.get(surrogate, surrogate)
         if features not in _FEATURES: raise ValueError(f"features must be one of {_FEATURES}, got {features!r}")
-        if surrogate_kw is None: surrogate_kw = dict(bootstrap=True) if surrogate == "ensemble" else {}   # the default: bootstrapped members
-        self.surrogate, self.surrogate_kw, self.features = surrogate, dict(surrogate_kw), features
+        # stored with the study in full, so a study resumed after these defaults change keeps its own
+        self.surrogate_kw = SURROGATE_DEFAULTS.get(surrogate, {}) | dict(surrogate_kw or {})
+        self.surrogate, self.features = surrogate, features
         super().__init__(space, seed, maximize, storage, n_initial, initial, acquisition, acquisition_kw, output_transform,
                          local_every, local_top, options=dict(surrogate=surrogate, surrogate_kw=self.surrogate_kw, features=features))
 
