@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from fastcore.script import call_parse
 from ..core import atomic_write
+from .report import md_table
 from ..space import SearchSpace, Float, Int, Choice
 from ..surrogate import make_surrogate
 from ..acquisition import optimize_acquisition
@@ -46,11 +47,7 @@ def ask_timings(names=("ensemble", "mc_dropout", "bll"), sizes=(25, 50, 100, 200
     return pd.DataFrame(rows)
 
 # %% ../../nbs/88_bench_ask.ipynb #e43fc1e2
-def _md_table(df: pd.DataFrame) -> str:
-    cols = list(df.columns)
-    rows = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|"*len(cols)]
-    rows += ["| " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in r) + " |" for r in df.itertuples(index=False)]
-    return "\n".join(rows) + "\n"
+def _md_table(df: pd.DataFrame) -> str: return md_table(df) + "\n"   # the house table, ending its paragraph
 
 def _ints(s: str, name: str) -> list[int]:
     try: out = [int(v) for v in s.split(",") if v.strip()]

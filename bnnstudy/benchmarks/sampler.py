@@ -12,6 +12,7 @@ from fastcore.script import call_parse
 from optuna.samplers import BaseSampler, TPESampler, GPSampler
 from optuna.trial import TrialState
 from ..core import atomic_write
+from .report import md_table
 from ..optuna import BNNSampler
 
 # %% auto #0
@@ -78,11 +79,7 @@ def pruned_probe(sampler: BaseSampler, n_trials: int = 40) -> dict:
                 best=study.best_value if any(t.state == TrialState.COMPLETE for t in study.trials) else math.nan)
 
 # %% ../../nbs/87_bench_sampler.ipynb #4f366c02
-def _md_table(df: pd.DataFrame) -> str:
-    cols = list(df.columns)
-    rows = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|"*len(cols)]
-    rows += ["| " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in r) + " |" for r in df.itertuples(index=False)]
-    return "\n".join(rows) + "\n"
+def _md_table(df: pd.DataFrame) -> str: return md_table(df) + "\n"   # the house table, ending its paragraph
 
 @call_parse
 def main(trials: int = 40,                        # trials per timed study
