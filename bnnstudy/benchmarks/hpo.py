@@ -286,7 +286,9 @@ _SURROGATE_FOR = {"bnn": _surrogate_of("bnn"), "gp": _surrogate_of("gp"), "bnn-n
                   "bnn-tightnoise": _surrogate_of("bnn", features="levels", surrogate_kw=dict(min_beta=25.0)),
                   # the ensemble of last layers, as `bnn-bll_ensemble` and `bnn-bll_ensemble+bootstrap` run it
                   "bnn-bll_ensemble": _surrogate_of("bnn", surrogate="bll_ensemble"),
-                  "bnn-bll_ensemble+bootstrap": _surrogate_of("bnn", surrogate="bll_ensemble", surrogate_kw=dict(bootstrap=True))}
+                  "bnn-bll_ensemble+bootstrap": _surrogate_of("bnn", surrogate="bll_ensemble", surrogate_kw=dict(bootstrap=True)),
+                  # the shorter training schedule of `bnn+s150` and `bnn+ts+s150` (the acquisition does not change the fit)
+                  "bnn-s150": _surrogate_of("bnn", surrogate_kw=dict(steps=150, lr=0.02))}
 
 # %% ../../nbs/82_bench_hpo.ipynb #9b0cceff
 def rank_correlation(problem: str, surrogate_for, n: int = 30, seeds: int = 3, n_test: int = 2000) -> float:
