@@ -52,9 +52,10 @@ def test_incumbent_gap_and_its_report_section():
 
 def test_ablation_flags_combine_and_name_one_computation():
     optimizer_for, space = H.optimizer_for, H.get_problem("mixed").space
-    opt = optimizer_for("bnn+tightnoise+s150", space, 0, 10)   # both set surrogate_kw: merged, not the last one only
-    assert opt.surrogate_kw == dict(min_beta=25.0, steps=150, lr=0.02)
-    assert optimizer_for("bnn+ts", space, 0, 10).acquisition == "ts" and optimizer_for("bnn", space, 0, 10).acquisition == "ei"
-    ens = optimizer_for("bnn-ensemble+s150", space, 0, 10)   # the ensemble keeps its bootstrapped members beside other settings
-    assert ens.surrogate_kw == dict(bootstrap=True, steps=150, lr=0.02)
+    opt = optimizer_for("bnn+tightnoise+s400", space, 0, 10)   # both set surrogate_kw: merged, not the last one only
+    assert opt.surrogate_kw == dict(min_beta=25.0, steps=400, lr=0.01)
+    assert optimizer_for("bnn+tightnoise", space, 0, 10).surrogate_kw == dict(steps=150, lr=0.02, min_beta=25.0)   # over the default's
+    assert optimizer_for("bnn+ei", space, 0, 10).acquisition == "ei" and optimizer_for("bnn", space, 0, 10).acquisition == "ts"
+    ens = optimizer_for("bnn-ensemble+s400", space, 0, 10)   # the ensemble keeps its bootstrapped members beside other settings
+    assert ens.surrogate_kw == dict(bootstrap=True, steps=400, lr=0.01)
     with pytest.raises(ValueError, match="unknown ablation 'fast'"): optimizer_for("bnn+fast", space, 0, 10)

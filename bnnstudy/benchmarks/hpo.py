@@ -23,9 +23,10 @@ except ImportError:   # before the optimizers transformed their targets: utiliti
     def model_targets(y_train, y): return -np.asarray(y, dtype=float)
 
 # %% auto #0
-__all__ = ['SYNTHETIC', 'SUITE', 'GROUPS', 'METHODS', 'TIMING', 'get_problem', 'expand', 'optimizer_for', 'run', 'regret_table',
-           'evals_to_random', 'average_rank', 'wilcoxon_table', 'on_common_seeds', 'suite_summary', 'ask_seconds',
-           'fitted_surrogates', 'heldout_nll', 'rank_correlation', 'incumbent_gap', 'merge_extras', 'report', 'main']
+__all__ = ['SYNTHETIC', 'SUITE', 'GROUPS', 'METHODS', 'RENAMED', 'RENAMED_SURROGATES', 'TIMING', 'get_problem', 'expand',
+           'optimizer_for', 'run', 'regret_table', 'evals_to_random', 'average_rank', 'wilcoxon_table',
+           'on_common_seeds', 'suite_summary', 'ask_seconds', 'fitted_surrogates', 'heldout_nll', 'rank_correlation',
+           'incumbent_gap', 'merge_extras', 'report', 'main']
 
 # %% ../../nbs/82_bench_hpo.ipynb #1af2c170
 _BRANIN_CAT = {"a": (1.0, 0.0), "b": (0.0, 3.0), "c": (4.0, -2.0)}   # category -> (offset, shift of x1)
@@ -67,7 +68,20 @@ def expand(problems: str) -> list[str]:
     return out
 
 # %% ../../nbs/82_bench_hpo.ipynb #f006f4c3
-METHODS = ["bnn", "gp", "tpe", "random", "bnn-bll+raw"]   # bnn-bll+raw: the default before issue 10; variants by name: bnn-<surrogate>, grid
+METHODS = ["bnn", "gp", "tpe", "random", "bnn-bll+raw+ei+s400"]   # the last: the default before issue 10; variants by name: bnn-<surrogate>, grid
+
+# Runs stored under an earlier name, renamed when the default became Thompson sampling on the 150-step schedule
+# (2026-12-01) so that each name stands for the computation it ran: the commands in a report's "Written by" line still
+# use the old names, and `report` lists the renames that apply to it
+RENAMED = {"bnn": "bnn+ei+s400", "bnn+levels": "bnn+levels+ei+s400", "bnn+global": "bnn+global+ei+s400",
+           "bnn+tightnoise": "bnn+tightnoise+ei+s400", "bnn+tightnoise+levels": "bnn+tightnoise+levels+ei+s400",
+           "bnn-bll+raw": "bnn-bll+raw+ei+s400", "bnn-ensemble": "bnn-ensemble+ei", "bnn-bll_ensemble": "bnn-bll_ensemble+ei",
+           "bnn-bll_ensemble+levels": "bnn-bll_ensemble+levels+ei", "bnn-bll_ensemble+bootstrap": "bnn-bll_ensemble+bootstrap+ei",
+           "bnn-bll_ensemble+bootstrap+levels": "bnn-bll_ensemble+bootstrap+levels+ei", "bnn+s150": "bnn+ei",
+           "bnn+ts+s150": "bnn", "bnn+ucb+s150": "bnn+ucb", "bnn+ts": "bnn+s400"}
+# and the surrogates measured for NLL, rank correlation and the incumbent gap (`_SURROGATE_FOR`: named without the acquisition)
+RENAMED_SURROGATES = {"bnn": "bnn+s400", "bnn-nofeatures": "bnn+nolevels+s400", "bnn-levels": "bnn+levels+s400",
+                      "bnn-tightnoise": "bnn+tightnoise+levels+s400", "bnn-s150": "bnn"}
 
 _ABLATIONS = {"raw": dict(output_transform="none"), "global": dict(local_every=0), "nolevels": dict(features="none"),
               # the BLL noise capped at sd 0.2 of the standardised targets instead of 0.5 (min_beta 25, not 4): screened
@@ -76,14 +90,14 @@ _ABLATIONS = {"raw": dict(output_transform="none"), "global": dict(local_every=0
               # level features forced on a space with ranges (the default before features="auto"), and the
               # bootstrapped members of an ensemble surrogate (`bnn-bll_ensemble+bootstrap`)
               "levels": dict(features="levels"), "bootstrap": dict(surrogate_kw=dict(bootstrap=True)),
-              # a shorter training schedule for the last layer's network (150 Adam steps at lr 0.02, not 400 at 0.01):
-              # an ask at 100 observations in about a third of the time
-              "s150": dict(surrogate_kw=dict(steps=150, lr=0.02)),
-              # the other acquisitions: Thompson sampling and the upper confidence bound, in place of log-EI
-              "ts": dict(acquisition="ts"), "ucb": dict(acquisition="ucb")}
+              # the last layer's network on the class's schedule (400 Adam steps at lr 0.01), the default's before
+              # it became 150 at lr 0.02 (`SURROGATE_DEFAULTS`)
+              "s400": dict(surrogate_kw=dict(steps=400, lr=0.01)),
+              # the acquisitions: log-EI (the default's before Thompson sampling), Thompson sampling, the upper confidence bound
+              "ei": dict(acquisition="ei"), "ts": dict(acquisition="ts"), "ucb": dict(acquisition="ucb")}
 
 def _with(base: dict, kw: dict) -> dict:
-    "`kw` over `base`, `surrogate_kw` merged key by key, so ablations combine ('+tightnoise+s150')."
+    "`kw` over `base`, `surrogate_kw` merged key by key, so ablations combine ('+tightnoise+s400')."
     out = base | kw
     if "surrogate_kw" in base and "surrogate_kw" in kw: out["surrogate_kw"] = base["surrogate_kw"] | kw["surrogate_kw"]
     return out
@@ -93,7 +107,7 @@ def optimizer_for(method: str, space: SearchSpace, seed: int, evals: int, **kw):
     'grid', each optionally followed by ablations: '+raw' (no output transform: the surrogate fits the negated losses),
     '+global' (no local steps), '+nolevels' (no level features), '+levels' (level features even beside ranges),
     '+tightnoise' (the BLL's noise at most 0.2 sd, min_beta 25), '+bootstrap' (an ensemble surrogate's members bootstrapped),
-    '+s150' (the BLL's network trained 150 steps at lr 0.02), '+ts' and '+ucb' (the acquisition)."""
+    '+s400' (the BLL's network trained 400 steps at lr 0.01), '+ei', '+ts' and '+ucb' (the acquisition)."""
     method, *flags = method.split("+")
     unknown = set(flags) - set(_ABLATIONS)
     if unknown: raise ValueError(f"unknown ablation {sorted(unknown)[0]!r} in the method name; choose from {list(_ABLATIONS)}")
@@ -163,7 +177,8 @@ def wilcoxon_table(df: pd.DataFrame, method: str = "bnn", baselines=None, at=(50
     `at` evaluations and on the area under the regret curve: wins/ties/losses of `method` and the two-sided p-value."""
     from scipy.stats import wilcoxon
     baselines = [m for m in (baselines or sorted(set(df.method))) if m != method]
-    stats = {f"@{a}": df[df.evals == a].set_index(["problem", "method", "seed"]).regret for a in at} | {"AUC": _auc(df)}
+    # sorted: lookups by (problem, method) on an unsorted index are slow and warn
+    stats = {f"@{a}": df[df.evals == a].set_index(["problem", "method", "seed"]).regret.sort_index() for a in at} | {"AUC": _auc(df)}
     rows = []
     for p in df.problem.unique():
         for b in baselines:
@@ -274,21 +289,16 @@ def heldout_nll(problem: str, surrogate_for, n: int = 25, n_test: int = 200, see
         out.append(float(np.mean(0.5*np.log(2*np.pi*v) + 0.5*(z[n:] - m)**2/v)))
     return float(np.median(out))
 
-def _surrogate_of(method: str, **kw):
-    "A builder `(seed, space) -> unfitted surrogate`: the one optimizer `method` (with `kw`) builds on that space."
-    return lambda seed, space: make_optimizer(method, space, **kw)._surrogate(seed)
+def _surrogate_of(method: str):
+    "A builder `(seed, space) -> unfitted surrogate`: the one the benchmark method `method` (ablations included) builds."
+    return lambda seed, space: optimizer_for(method, space, 0, 1)._surrogate(seed)
 
-# the surrogates the default `bnn` and `gp` optimizers build, and `bnn` without and with the level features everywhere
-# (what they gain; on the suite's level-only spaces `bnn` has them, on the synthetic functions it has not)
-_SURROGATE_FOR = {"bnn": _surrogate_of("bnn"), "gp": _surrogate_of("gp"), "bnn-nofeatures": _surrogate_of("bnn", features="none"),
-                  "bnn-levels": _surrogate_of("bnn", features="levels"),
-                  # the tighter noise cap screened as `bnn+tightnoise`, as screened: level features everywhere (then the default)
-                  "bnn-tightnoise": _surrogate_of("bnn", features="levels", surrogate_kw=dict(min_beta=25.0)),
-                  # the ensemble of last layers, as `bnn-bll_ensemble` and `bnn-bll_ensemble+bootstrap` run it
-                  "bnn-bll_ensemble": _surrogate_of("bnn", surrogate="bll_ensemble"),
-                  "bnn-bll_ensemble+bootstrap": _surrogate_of("bnn", surrogate="bll_ensemble", surrogate_kw=dict(bootstrap=True)),
-                  # the shorter training schedule of `bnn+s150` and `bnn+ts+s150` (the acquisition does not change the fit)
-                  "bnn-s150": _surrogate_of("bnn", surrogate_kw=dict(steps=150, lr=0.02))}
+# the surrogates of the default `bnn` and of `gp`, and variants named as the methods that fit them (the acquisition does
+# not change the fit, so `bnn` stands also for `bnn+ei`): the default's earlier 400-step schedule, and on it `bnn` without
+# and with the level features everywhere (on the suite's level-only spaces `bnn` has them, on the synthetic functions not),
+# the tighter noise cap as screened (level features everywhere, then the default), and the ensembles of last layers
+_SURROGATE_FOR = {m: _surrogate_of(m) for m in ["bnn", "gp", "bnn+s400", "bnn+nolevels+s400", "bnn+levels+s400",
+                                                 "bnn+tightnoise+levels+s400", "bnn-bll_ensemble", "bnn-bll_ensemble+bootstrap"]}
 
 # %% ../../nbs/82_bench_hpo.ipynb #9b0cceff
 def rank_correlation(problem: str, surrogate_for, n: int = 30, seeds: int = 3, n_test: int = 2000) -> float:
@@ -344,7 +354,8 @@ _EXTRA_SECTIONS = {
     "rank": ("Surrogate rank correlation at 30 points",
              "Median over 3 seeds of the Spearman correlation between the posterior mean of a surrogate fitted to 30 random "
              "configurations and the utilities of every configuration of the table (2,000 random ones for a synthetic "
-             "function); higher is better. `bnn-nofeatures`: the default `bnn` surrogate without the level features.", "problem", ".2f"),
+             "function); higher is better. `bnn+nolevels+s400`: the surrogate of `bnn+s400` (the 400-step schedule) "
+             "without the level features.", "problem", ".2f"),
     "incumbent": ("Surrogate at the incumbent (20 points)",
                   "Median over 5 seeds of how far below its observed value a surrogate fitted to 20 random configurations puts the "
                   "best of them (standardised targets; 0: it interpolates the incumbent; large: it explains the best point as noise, "
@@ -363,6 +374,16 @@ def _extras_sections(extras: pd.DataFrame) -> list[str]:
     return L
 
 # %% ../../nbs/82_bench_hpo.ipynb #537357cb
+def _renames_note(curves: pd.DataFrame, extras: pd.DataFrame | None) -> list[str]:
+    """A line naming the renames (`RENAMED`) behind this report's methods and surrogates, when its extras hold rows measured
+    under the earlier names (their `renamed` column): the commands above then used those names."""
+    if extras is None or "renamed" not in extras or not extras.renamed.fillna(False).astype(bool).any(): return []
+    timed = extras.kind == "ask"
+    methods, surrogates = set(curves.method) | set(extras.what[timed]), set(extras.what[~timed])
+    pairs = lambda renamed, names: ", ".join(f"`{old}` → `{new}`" for old, new in renamed.items() if new in names) or "none"
+    return [f"Renamed since, so that each name is the computation it ran (the earlier commands use the old names; `RENAMED` "
+            f"in `bnnstudy.benchmarks.hpo`): methods {pairs(RENAMED, methods)}; surrogates {pairs(RENAMED_SURROGATES, surrogates)}."]
+
 def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: str = "", groups: dict | None = None) -> str:
     "The markdown report of benchmark curves (and the NLL / seconds-per-ask rows in `extras`)."
     groups = groups or {k: v for k, v in GROUPS.items()}
@@ -371,7 +392,7 @@ def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: st
     e2r = evals_to_random(curves) if "random" in set(curves.method) else None
     ran = seeds.fillna(0).T > 0   # methods x problems
     L = [f"# bench-hpo ({seeds.fillna(0).values.min():.0f}-{seeds.fillna(0).values.max():.0f} seeds x {n} evaluations)", "",
-         f"{written_by(command)}.",
+         f"{written_by(command)}.", *_renames_note(curves, extras),
          "Raw curves: the CSV beside this file (one row per run and evaluation). Regret: best value found minus the problem's optimum "
          "(the table minimum for the suite).", "",
          "## Seeds completed", "", md_table(seeds.fillna(0).astype(int)), ""]
@@ -388,7 +409,12 @@ def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: st
               f"Evaluations to match random search (random: all its seeds), both methods restricted per problem to the seeds both ran "
               f"({seeds_bt.min()}-{seeds_bt.max()} per problem).", "",
               md_table(suite_summary(evals_to_random(common), groups, None, n), ".0f"), ""]
-    L += ["## Average rank (1 = lowest regret; over problems and seeds all methods ran)", "", md_table(average_rank(curves), ".2f"), ""]
+    # ranked: the methods that ran every (problem, seed) of the file, so a method run on a few seeds does not empty the table
+    cells = curves.groupby("method")[["problem", "seed"]].apply(lambda d: set(zip(d.problem, d.seed)))
+    complete = [m for m, c in cells.items() if c == set().union(*cells)]
+    L += ["## Average rank (1 = lowest regret; over problems and seeds all methods ran)", "",
+          f"Ranked: the methods that ran every problem and seed here ({', '.join(f'`{m}`' for m in complete)}).", "",
+          md_table(average_rank(curves[curves.method.isin(complete)]), ".2f"), ""]
     if "bnn" in set(curves.method) and len(set(curves.method)) > 1:   # a test needs a baseline
         L += ["## Paired Wilcoxon signed-rank test of `bnn` against each baseline", "",
               "Per problem, paired by seed: wins/ties/losses of `bnn` (lower regret wins) and the two-sided p-value, "
