@@ -93,6 +93,8 @@ _ABLATIONS = {"raw": dict(output_transform="none"), "global": dict(local_every=0
               # the last layer's network on the class's schedule (400 Adam steps at lr 0.01), the default's before
               # it became 150 at lr 0.02 (`SURROGATE_DEFAULTS`)
               "s400": dict(surrogate_kw=dict(steps=400, lr=0.01)),
+              # and the default's schedule (150 at lr 0.02) for a surrogate whose class trains longer (`bll_ensemble`)
+              "s150": dict(surrogate_kw=dict(steps=150, lr=0.02)),
               # the acquisitions: log-EI (the default's before Thompson sampling), Thompson sampling, the upper confidence bound
               "ei": dict(acquisition="ei"), "ts": dict(acquisition="ts"), "ucb": dict(acquisition="ucb")}
 
@@ -107,7 +109,7 @@ def optimizer_for(method: str, space: SearchSpace, seed: int, evals: int, **kw):
     'grid', each optionally followed by ablations: '+raw' (no output transform: the surrogate fits the negated losses),
     '+global' (no local steps), '+nolevels' (no level features), '+levels' (level features even beside ranges),
     '+tightnoise' (the BLL's noise at most 0.2 sd, min_beta 25), '+bootstrap' (an ensemble surrogate's members bootstrapped),
-    '+s400' (the BLL's network trained 400 steps at lr 0.01), '+ei', '+ts' and '+ucb' (the acquisition)."""
+    '+s400' and '+s150' (the BLL's network trained 400 steps at lr 0.01, 150 at 0.02), '+ei', '+ts' and '+ucb' (the acquisition)."""
     method, *flags = method.split("+")
     unknown = set(flags) - set(_ABLATIONS)
     if unknown: raise ValueError(f"unknown ablation {sorted(unknown)[0]!r} in the method name; choose from {list(_ABLATIONS)}")
