@@ -299,8 +299,10 @@ def _surrogate_of(method: str):
 # not change the fit, so `bnn` stands also for `bnn+ei`): the default's earlier 400-step schedule, and on it `bnn` without
 # and with the level features everywhere (on the suite's level-only spaces `bnn` has them, on the synthetic functions not),
 # the tighter noise cap as screened (level features everywhere, then the default), and the ensembles of last layers
+# (the bootstrapped one also on the default's schedule)
 _SURROGATE_FOR = {m: _surrogate_of(m) for m in ["bnn", "gp", "bnn+s400", "bnn+nolevels+s400", "bnn+levels+s400",
-                                                 "bnn+tightnoise+levels+s400", "bnn-bll_ensemble", "bnn-bll_ensemble+bootstrap"]}
+                                                 "bnn+tightnoise+levels+s400", "bnn-bll_ensemble", "bnn-bll_ensemble+bootstrap",
+                                                 "bnn-bll_ensemble+bootstrap+s150"]}
 
 # %% ../../nbs/82_bench_hpo.ipynb #9b0cceff
 def rank_correlation(problem: str, surrogate_for, n: int = 30, seeds: int = 3, n_test: int = 2000) -> float:
