@@ -35,9 +35,9 @@ def test_tables_evals_to_random_rank_and_paired_test():
 
 def test_main_resumes_and_writes_the_markdown(tmp_path):
     out = tmp_path/"b.csv"
-    a = H.main(seeds=2, evals=8, problems="mixed", methods="random,tpe", workers=1, out=str(out), nll=False, rank=False, incumbent=False, ask="")
+    a = H.main(seeds=2, evals=8, problems="mixed", methods="random,tpe", workers=1, out=str(out), nll=False, ratio=False, rank=False, incumbent=False, ask="")
     n_lines = len(out.read_text().splitlines())
-    b = H.main(seeds=3, evals=8, problems="mixed", methods="random,tpe", workers=1, out=str(out), resume=True, nll=False, rank=False,
+    b = H.main(seeds=3, evals=8, problems="mixed", methods="random,tpe", workers=1, out=str(out), resume=True, nll=False, ratio=False, rank=False,
                incumbent=False, ask="")
     assert len(b) == len(a)*3//2 and len(out.read_text().splitlines()) == n_lines + 2*8   # only seed 2 was added
     md = out.with_suffix(".md").read_text()

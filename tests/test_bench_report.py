@@ -27,7 +27,7 @@ def test_bench_hpo_names_its_command_with_run_command(tmp_path):
     from bnnstudy.benchmarks import hpo
     from bnnstudy.benchmarks.report import run_command
     given = dict(seeds=1, evals=6, problems="mixed", methods="random,tpe", workers=1, out=str(tmp_path/"b.csv"),
-                 nll=False, rank=False, incumbent=False, ask="")
+                 nll=False, ratio=False, rank=False, incumbent=False, ask="")
     hpo.main(**given)
     args = {k: p.default for k, p in inspect.signature(hpo.main).parameters.items()} | given
     header = (tmp_path/"b.md").read_text().split("\n")[2]

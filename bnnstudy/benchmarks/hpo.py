@@ -25,8 +25,8 @@ except ImportError:   # before the optimizers transformed their targets: utiliti
 # %% auto #0
 __all__ = ['SYNTHETIC', 'SUITE', 'GROUPS', 'METHODS', 'RENAMED', 'RENAMED_SURROGATES', 'TIMING', 'get_problem', 'expand',
            'optimizer_for', 'run', 'regret_table', 'evals_to_random', 'average_rank', 'wilcoxon_table',
-           'on_common_seeds', 'suite_summary', 'ask_seconds', 'fitted_surrogates', 'heldout_nll', 'rank_correlation',
-           'incumbent_gap', 'merge_extras', 'report', 'main']
+           'on_common_seeds', 'suite_summary', 'ask_seconds', 'fitted_surrogates', 'heldout_nll', 'variance_ratio',
+           'rank_correlation', 'incumbent_gap', 'merge_extras', 'report', 'main']
 
 # %% ../../nbs/82_bench_hpo.ipynb #1af2c170
 _BRANIN_CAT = {"a": (1.0, 0.0), "b": (0.0, 3.0), "c": (4.0, -2.0)}   # category -> (offset, shift of x1)
@@ -291,6 +291,16 @@ def heldout_nll(problem: str, surrogate_for, n: int = 25, n_test: int = 200, see
         out.append(float(np.mean(0.5*np.log(2*np.pi*v) + 0.5*(z[n:] - m)**2/v)))
     return float(np.median(out))
 
+def variance_ratio(problem: str, surrogate_for, n: int = 25, n_test: int = 200, seeds: int = 5) -> float:
+    """Median over `seeds` of the held-out squared error over the predictive variance (noise included), averaged over the
+    `n_test` configurations `heldout_nll` scores (the same fits): 1 for a calibrated surrogate, above 1 for an
+    over-confident one. It says whether a poor NLL comes from the variance or from the mean."""
+    out = []
+    for model, X, _, z, _ in fitted_surrogates(problem, surrogate_for, n, seeds, stream=17, n_test=n_test):
+        m, v = _predictive(model, X[n:])
+        out.append(float(np.mean((z[n:] - m)**2/v)))
+    return float(np.median(out))
+
 def _surrogate_of(method: str):
     "A builder `(seed, space) -> unfitted surrogate`: the one the benchmark method `method` (ablations included) builds."
     return lambda seed, space: optimizer_for(method, space, 0, 1)._surrogate(seed)
@@ -336,7 +346,7 @@ def _job(args):   # a timing or NLL job in a worker process
     torch.set_num_threads(1)
     if kind == "ask": return ("ask", *a, ask_seconds(*a))
     problem, model = a
-    measure = dict(nll=heldout_nll, rank=rank_correlation, incumbent=incumbent_gap)[kind]
+    measure = dict(nll=heldout_nll, ratio=variance_ratio, rank=rank_correlation, incumbent=incumbent_gap)[kind]
     return (kind, problem, model, measure(problem, _SURROGATE_FOR[model]))
 
 def _split(s): return [x for x in str(s).split(",") if x]
@@ -355,6 +365,10 @@ _EXTRA_SECTIONS = {
     "nll": ("Surrogate held-out NLL at 25 points",
             "Median over 5 seeds of the per-point NLL on 200 held-out random configurations, in standardised units of the "
             "targets the optimizers model (lower is better).", "problem", ".3f"),
+    "ratio": ("Surrogate held-out error over predictive variance at 25 points",
+              "The same fits and held-out configurations as the NLL: median over 5 seeds of the mean of (target - mean)² / "
+              "predictive variance (noise included). 1: calibrated; far above 1: over-confident, the variance too small for "
+              "the errors.", "problem", ".2f"),
     "rank": ("Surrogate rank correlation at 30 points",
              "Median over 3 seeds of the Spearman correlation between the posterior mean of a surrogate fitted to 30 random "
              "configurations and the utilities of every configuration of the table (2,000 random ones for a synthetic "
@@ -462,6 +476,7 @@ def main(seeds: int = 20,                                   # seeds per (problem
          out: str = "reports/tables/bench_hpo.csv",         # CSV of the regret curves; the markdown report goes beside it (.md)
          resume: bool = False,                              # keep the runs already in `out` and add the missing ones
          nll: bool = True,                                  # measure the surrogates' held-out NLL at 25 points (bnn vs gp)
+         ratio: bool = True,                                # measure their held-out squared error over predictive variance
          rank: bool = True,                                 # measure the surrogates' rank correlation with the table at 30 points
          incumbent: bool = True,                            # measure how far below its value each surrogate puts the best of 20 points
          ask: str = "hartmann6:100,sphere30:100",           # seconds per ask: problem:observations pairs ('' to skip)
@@ -486,7 +501,8 @@ def main(seeds: int = 20,                                   # seeds per (problem
     curves = curves[curves.problem.isin(names) & curves.method.isin(_split(methods)) & (curves.seed < seeds) & (curves.evals <= evals)]
     extras_path = Path(extras) if extras else out.with_name(out.stem + "_extras.csv")
     models = _split(surrogates) or list(_SURROGATE_FOR)
-    jobs = [(k, p, m) for k, on in (("nll", nll), ("rank", rank), ("incumbent", incumbent)) if on for p in names for m in models]
+    jobs = [(k, p, m) for k, on in (("nll", nll), ("ratio", ratio), ("rank", rank), ("incumbent", incumbent)) if on
+            for p in names for m in models]
     jobs += [("ask", m, int(k), p) for pk in _split(ask) for p, k in [pk.split(":")] for m in _split(ask_methods)]
     extras = _measure_extras(jobs, extras_path, command)
     if extras is not None and "command" in extras and len(extras):
