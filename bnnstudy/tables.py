@@ -187,17 +187,29 @@ def build_design(dataset: str, profile: str | dict = "cpu", folder=None, every: 
 # %% ../nbs/33_tables.ipynb #a4a44dba
 PROBES = "probe.csv"   # measured seconds per epoch, one row per dataset, next to the tables
 
-def probe(dataset: str, profile: str | dict = "cpu", folder=None, threads: int | None = 1) -> dict:
-    "Measure one epoch of `dataset`'s first design configuration at the table's data size; recorded in `folder`/probe.csv."
+def probe(dataset: str, profile: str | dict = "cpu", folder=None, threads: int | None = 1, configs: int = 5,
+          rows: int | None = None) -> dict:
+    """Measure one epoch of `configs` design configurations spread over `dataset`'s table (its first, then every
+    `n_design // configs`-th: the sizes of the models differ, so one configuration says little about the mean), on the
+    table's training rows or only the first `rows` of them, scaled to the table's rows (validation included in the
+    epoch, so a small `rows` overstates a little); the mean, min and max are recorded in `folder`/probe.csv."""
     n = use_threads(threads, get_profile(profile) if isinstance(profile, str) else profile)
     objective, s = design_objective(dataset, profile)
     objective.settings["fit"] = dict(objective.settings["fit"], epochs=1, patience=None)
-    config = design_configs(objective.space, 1, s["design"], s["seed"])[0]
-    cpu = time.process_time()
-    r = objective.train(config)
-    cpu = time.process_time() - cpu
-    rec = dict(dataset=dataset, n_train=len(objective.data.train), seconds_per_epoch=round(float(r.wall_time), 2),
-               cpu_seconds_per_epoch=round(cpu, 2),
+    n_table = len(objective.data.train)
+    if rows is not None and rows < n_table:   # the same split, fewer training rows: the cost of an epoch scales with them
+        from .data import load_data
+        objective.data = load_data(dataset, seed=DATA_SEED, **dict(objective.settings["data"], n_train=rows))
+    scale = n_table/len(objective.data.train)
+    design = design_configs(objective.space, s["n_design"], s["design"], s["seed"])
+    cpu, wall = [], []
+    for config in design[::max(1, len(design)//configs)][:configs]:
+        t = time.process_time()
+        r = objective.train(config)
+        cpu.append((time.process_time() - t)*scale); wall.append(float(r.wall_time)*scale)
+    rec = dict(dataset=dataset, n_train=n_table, probed_rows=len(objective.data.train), configs=len(cpu),
+               seconds_per_epoch=round(float(np.mean(wall)), 2), cpu_seconds_per_epoch=round(float(np.mean(cpu)), 2),
+               cpu_min=round(min(cpu), 2), cpu_max=round(max(cpu), 2),
                threads=n, load=round(os.getloadavg()[0], 2), measured=dt.datetime.now(dt.timezone.utc).isoformat(timespec="minutes"))
     f = design_dir(folder)/PROBES
     old = pd.read_csv(f) if f.exists() else pd.DataFrame(columns=list(rec))
@@ -219,14 +231,18 @@ def estimate(profile: str | dict = "cpu", folder=None, datasets=None) -> pd.Data
         brief = _train_seconds(d, model, s["data"], s["fit"]) if (d, model) in SECONDS_PER_EXAMPLE else math.nan
         m, src = math.nan, "-"
         e = man.get(d)
-        if e and e.get("rows_done") and json.dumps(e.get("settings"), sort_keys=True) == json.dumps(s, sort_keys=True):
+        probed = probes is not None and d in probes.index
+        # the rows built, once there are as many as a probe times (a few rows of one size say little about the rest)
+        built = e and e.get("rows_done") and json.dumps(e.get("settings"), sort_keys=True) == json.dumps(s, sort_keys=True)
+        if built and (e["rows_done"] >= 5 or not probed):
             cpu = e["seconds"].get("cpu_per_row")
             m = (cpu if cpu else e["seconds"]["per_row"])/len(s["train_seeds"])
             src = f"{'CPU' if cpu else 'wall'} seconds of the rows built, {e.get('threads')} thread(s)"
-        elif probes is not None and d in probes.index:
+        elif probed:
             pr = probes.loc[d]
             m = float(pr.cpu_seconds_per_epoch)*s["fit"].get("epochs", 10)
-            src = f"probe: CPU seconds of 1 epoch x epochs, {int(pr.threads)} thread(s)"
+            k = int(pr.configs) if "configs" in pr and pd.notna(pr.configs) else 1
+            src = f"probe: mean CPU seconds of 1 epoch over {k} configuration(s) x epochs, {int(pr.threads)} thread(s)"
         done = (e or {}).get("rows_done", 0) if e and json.dumps(e.get("settings"), sort_keys=True) == json.dumps(s, sort_keys=True) else 0
         rows.append(dict(dataset=d, model=model, n_train=s["data"].get("n_train", "all"), max_len=s["data"].get("max_len", "-"),
                          epochs=s["fit"].get("epochs"), rows=s["n_design"], seeds=len(s["train_seeds"]), runs=runs,
@@ -263,7 +279,9 @@ def main(command: str,                  # build | estimate | probe
          max_rows: int = None,          # build: train at most this many rows per dataset in this session
          max_seconds: float = None,     # build: start no row after this many seconds (the whole session)
          threads: int = None,           # torch CPU threads (default: the profile's; probe: 1)
-         fresh: bool = False):          # build: ignore (overwrite) an existing table of other settings
+         fresh: bool = False,           # build: ignore (overwrite) an existing table of other settings
+         configs: int = 5,              # probe: design configurations timed, spread over the table
+         rows: int = None):             # probe: time them on this many training rows (scaled to the table's)
     "Build the design tables resumably (`build`), print their estimated build time (`estimate`), or time one epoch (`probe`)."
     try:
         p = get_profile(profile)
@@ -279,6 +297,6 @@ def main(command: str,                  # build | estimate | probe
                 print(f"{d}: {len(df)}/{design_settings(p, d)['n_design']} rows in {design_dir(folder)/(d + '.parquet')}", flush=True)
         elif command == "estimate": print(estimate_markdown(profile, folder), end="")
         elif command == "probe":
-            for d in names: print(probe(d, profile, folder, threads=1 if threads is None else threads), flush=True)
+            for d in names: print(probe(d, profile, folder, threads=1 if threads is None else threads, configs=configs, rows=rows), flush=True)
         else: raise ValueError(f"unknown command {command!r}; use build, estimate or probe")
     except (ValueError, FileNotFoundError) as e: raise SystemExit(f"error: {e}") from None   # no data offline: one line

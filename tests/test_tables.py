@@ -166,3 +166,18 @@ def test_make_tables_passes_its_settings_quoted(tmp_path):
     assert build and all(s in build[0] for s in (f"--folder '{tmp_path}/t'", "--threads '1'", "--datasets 'wine_quality'",
                                                   "--max_seconds '600'", "--profile 'cpu'"))
     assert f"'{tmp_path}/t/estimate.md" in res.stdout
+
+
+def test_probe_times_configurations_spread_over_the_design_and_the_estimate_uses_it(tmp_path):
+    "The probe's mean over several configurations (on fewer rows, scaled) prices a table with no rows built yet."
+    from bnnstudy.tables import probe, estimate
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rec = probe("wine_quality", "smoke", folder=tmp_path, configs=3, rows=60)
+    assert rec["configs"] == 3 and rec["probed_rows"] == 60 and rec["n_train"] > 60
+    assert 0 < rec["cpu_min"] <= rec["cpu_seconds_per_epoch"] <= rec["cpu_max"]
+    saved = pd.read_csv(tmp_path/"probe.csv")
+    assert list(saved.dataset) == ["wine_quality"] and int(saved.configs[0]) == 3
+    e = estimate("smoke", tmp_path, datasets=["wine_quality"]).iloc[0]
+    assert e.measured_from.startswith("probe: mean CPU seconds of 1 epoch over 3 configuration(s)")
+    assert e.measured_s_per_run == pytest.approx(rec["cpu_seconds_per_epoch"]*e.epochs)
