@@ -193,8 +193,8 @@ def wilcoxon_table(df: pd.DataFrame, method: str = "bnn", baselines=None, at=(50
                 w, t, l = int((d < 0).sum()), int((d == 0).sum()), int((d > 0).sum())
                 pv = wilcoxon(d, zero_method="zsplit").pvalue if len(d) and (d != 0).any() else 1.0
                 row[name] = f"{w}/{t}/{l} p={pv:.2g}"
-            rows.append(row)
-    return pd.DataFrame(rows).set_index(["problem", "vs"])
+            if len(row) > 2: rows.append(row)   # a baseline not run on this problem gets no row, not a row of nan
+    return pd.DataFrame(rows, columns=["problem", "vs", *stats]).set_index(["problem", "vs"])
 
 # %% ../../nbs/82_bench_hpo.ipynb #77c98767
 def on_common_seeds(df: pd.DataFrame, methods, reference: str = "random") -> pd.DataFrame:
@@ -440,7 +440,8 @@ def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: st
               md_table(wilcoxon_table(curves)), ""]
     L += ["## Median regret [IQR]", "", md_table(regret_table(curves)), ""]
     if extras is not None and len(extras): L += _extras_sections(extras)
-    L += ["## Mean seconds per ask over the runs", "", md_table(curves.groupby(["problem", "method"]).ask_seconds.mean().unstack("method"), ".3f"), ""]
+    L += ["## Mean seconds per ask over the runs", "", md_table(curves.groupby(["problem", "method"]).ask_seconds.mean().unstack("method")
+                                                                .map(lambda v: "-" if pd.isna(v) else f"{v:.3f}")), ""]
     return "\n".join(L)
 
 # %% ../../nbs/82_bench_hpo.ipynb #f3f47669
