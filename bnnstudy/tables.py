@@ -12,6 +12,7 @@ import pandas as pd
 from fastcore.script import call_parse
 from .core import atomic_write, atomic_write_json, git_sha, package_versions
 from .runs import get_profile, design_settings, design_dir, SECONDS_PER_EXAMPLE, _HPO_MODEL, _train_seconds
+from .data import load_data
 from .experiment import HPOObjective, DATA_SEED, design_configs, write_parquet, read_table_meta, use_threads
 from .optimizers import space_to_json
 from .train import evaluate
@@ -198,7 +199,6 @@ def probe(dataset: str, profile: str | dict = "cpu", folder=None, threads: int |
     objective.settings["fit"] = dict(objective.settings["fit"], epochs=1, patience=None)
     n_table = len(objective.data.train)
     if rows is not None and rows < n_table:   # the same split, fewer training rows: the cost of an epoch scales with them
-        from .data import load_data
         objective.data = load_data(dataset, seed=DATA_SEED, **dict(objective.settings["data"], n_train=rows))
     scale = n_table/len(objective.data.train)
     design = design_configs(objective.space, s["n_design"], s["design"], s["seed"])
@@ -243,7 +243,7 @@ def estimate(profile: str | dict = "cpu", folder=None, datasets=None) -> pd.Data
             m = float(pr.cpu_seconds_per_epoch)*s["fit"].get("epochs", 10)
             k = int(pr.configs) if "configs" in pr and pd.notna(pr.configs) else 1
             src = f"probe: mean CPU seconds of 1 epoch over {k} configuration(s) x epochs, {int(pr.threads)} thread(s)"
-        done = (e or {}).get("rows_done", 0) if e and json.dumps(e.get("settings"), sort_keys=True) == json.dumps(s, sort_keys=True) else 0
+        done = e["rows_done"] if built else 0
         rows.append(dict(dataset=d, model=model, n_train=s["data"].get("n_train", "all"), max_len=s["data"].get("max_len", "-"),
                          epochs=s["fit"].get("epochs"), rows=s["n_design"], seeds=len(s["train_seeds"]), runs=runs,
                          brief_s_per_run=brief, brief_hours=runs*brief/3600, measured_s_per_run=m,

@@ -281,25 +281,25 @@ def _predictive(model, X):
         v = v + noise
     return m, np.maximum(v, 1e-12)
 
+def _heldout_median(score, problem, surrogate_for, n, n_test, seeds) -> float:
+    "Median over `seeds` of the mean of `score(z, m, v)` on the `n_test` held-out configurations of the NLL's fits (stream 17)."
+    out = []
+    for model, X, _, z, _ in fitted_surrogates(problem, surrogate_for, n, seeds, stream=17, n_test=n_test):
+        m, v = _predictive(model, X[n:])
+        out.append(float(np.mean(score(z[n:], m, v))))
+    return float(np.median(out))
+
 def heldout_nll(problem: str, surrogate_for, n: int = 25, n_test: int = 200, seeds: int = 5) -> float:
     """Median over `seeds` of the held-out NLL (per point, standardised units) of a surrogate fitted to `n` random
     configurations, on `n_test` others. Targets are the optimizers' model targets (`model_targets`), standardised with the
     training points' mean and standard deviation; `surrogate_for(seed, space)` builds an unfitted surrogate."""
-    out = []
-    for model, X, _, z, _ in fitted_surrogates(problem, surrogate_for, n, seeds, stream=17, n_test=n_test):
-        m, v = _predictive(model, X[n:])
-        out.append(float(np.mean(0.5*np.log(2*np.pi*v) + 0.5*(z[n:] - m)**2/v)))
-    return float(np.median(out))
+    return _heldout_median(lambda z, m, v: 0.5*np.log(2*np.pi*v) + 0.5*(z - m)**2/v, problem, surrogate_for, n, n_test, seeds)
 
 def variance_ratio(problem: str, surrogate_for, n: int = 25, n_test: int = 200, seeds: int = 5) -> float:
     """Median over `seeds` of the held-out squared error over the predictive variance (noise included), averaged over the
     `n_test` configurations `heldout_nll` scores (the same fits): 1 for a calibrated surrogate, above 1 for an
     over-confident one. It says whether a poor NLL comes from the variance or from the mean."""
-    out = []
-    for model, X, _, z, _ in fitted_surrogates(problem, surrogate_for, n, seeds, stream=17, n_test=n_test):
-        m, v = _predictive(model, X[n:])
-        out.append(float(np.mean((z[n:] - m)**2/v)))
-    return float(np.median(out))
+    return _heldout_median(lambda z, m, v: (z - m)**2/v, problem, surrogate_for, n, n_test, seeds)
 
 def _surrogate_of(method: str):
     "A builder `(seed, space) -> unfitted surrogate`: the one the benchmark method `method` (ablations included) builds."
