@@ -78,11 +78,17 @@ def local_candidates(space: SearchSpace, centers: np.ndarray, rng: np.random.Gen
 # %% ../nbs/12_acquisition.ipynb #49593953
 ACQUISITIONS = ("ei", "ucb", "ts")
 
-def _scorer(kind, surrogate, best, beta, draw_seed=None, draw=0, n_draws=1):
-    "A function encoded rows -> acquisition values (larger is better)."
+def _scorer(kind, surrogate, best, beta, draw_seed=None, draw=0, n_draws=1, temperature=1.0):
+    """A function encoded rows -> acquisition values (larger is better). `temperature` scales a Thompson draw's distance
+    from the posterior mean (1: the posterior's own draw; above 1 explores more, 0 is the mean)."""
     if kind == "ei": return lambda X: log_expected_improvement(*surrogate.predict(X), best)
     if kind == "ucb": return lambda X: upper_confidence_bound(*surrogate.predict(X), beta)
-    if kind == "ts": return lambda X: surrogate.sample(X, n_draws, np.random.default_rng(draw_seed))[draw]
+    if kind == "ts" and temperature == 1: return lambda X: surrogate.sample(X, n_draws, np.random.default_rng(draw_seed))[draw]
+    if kind == "ts":
+        def tempered(X):
+            mean = surrogate.predict(X)[0]
+            return mean + temperature*(surrogate.sample(X, n_draws, np.random.default_rng(draw_seed))[draw] - mean)
+        return tempered
     if kind == "mean": return lambda X: surrogate.predict(X)[0]
     raise ValueError(f"unknown acquisition {kind!r}; choose one of {ACQUISITIONS}")
 
@@ -123,13 +129,15 @@ def _search(space, score, observed, rng, exclude, n_candidates, top_points, n_lo
 def optimize_acquisition(space: SearchSpace, surrogate, kind: str = "ei", best: float | None = None,
                          rng: np.random.Generator | None = None, n: int = 1, exclude=(), *, n_candidates: int = 512,
                          top_points: int = 5, n_local: int = 32, rounds: int = 4, scale: float = 0.1,
-                         beta: float = 4.0, observed=None, full_space_limit: int = 8192, min_distance: float = 0.03,
-                         centers=None) -> list[dict]:
+                         beta: float = 4.0, temperature: float = 1.0, observed=None, full_space_limit: int = 8192,
+                         min_distance: float = 0.03, centers=None) -> list[dict]:
     """`n` distinct configurations maximising acquisition `kind` ("ei", "ucb", "ts", or "mean" for pure exploitation;
     maximisation) under a fitted `surrogate`, none of whose `space.key` is in `exclude` (keys or configurations).
     With `centers` (configurations), only `local_candidates` around them are searched. Fewer than `n` only when the
-    space (or the neighbourhood) has run out."""
+    space (or the neighbourhood) has run out. `temperature` (Thompson sampling only) scales each draw's distance from the
+    posterior mean."""
     if kind not in ACQUISITIONS + ("mean",): raise ValueError(f"unknown acquisition {kind!r}; choose one of {ACQUISITIONS}")
+    check_real(temperature, "temperature", 0)
     if rng is None: raise ValueError("optimize_acquisition needs an explicit rng (numpy.random.Generator)")
     if not getattr(surrogate, "fitted", False): raise ValueError("the surrogate is not fitted; call surrogate.fit(X, y) first")
     exclude = {space.key(e) if isinstance(e, dict) else e for e in exclude}
@@ -146,7 +154,7 @@ def optimize_acquisition(space: SearchSpace, surrogate, kind: str = "ei", best: 
     picks, model = [], surrogate
     draw_seed = int(rng.integers(2**63 - 1))   # the same seed evaluates the same posterior draws anywhere
     for i in range(n):
-        score = _scorer(kind, model, best, beta, draw_seed, i, n)   # "ts": draw i of n for batch point i
+        score = _scorer(kind, model, best, beta, draw_seed, i, n, temperature)   # "ts": draw i of n for batch point i
         taken = np.concatenate([surrogate.X_, space.encode_native(np.array(picks).reshape(-1, len(space)))])
         pool, values = _search(space, score, observed, rng, exclude, n_candidates, top_points, n_local, rounds, scale, full,
                                taken, min_distance, start)

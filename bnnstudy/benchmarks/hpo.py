@@ -96,12 +96,17 @@ _ABLATIONS = {"raw": dict(output_transform="none"), "global": dict(local_every=0
               # and the default's schedule (150 at lr 0.02) for a surrogate whose class trains longer (`bll_ensemble`)
               "s150": dict(surrogate_kw=dict(steps=150, lr=0.02)),
               # the acquisitions: log-EI (the default's before Thompson sampling), Thompson sampling, the upper confidence bound
-              "ei": dict(acquisition="ei"), "ts": dict(acquisition="ts"), "ucb": dict(acquisition="ucb")}
+              "ei": dict(acquisition="ei"), "ts": dict(acquisition="ts"), "ucb": dict(acquisition="ucb"),
+              # Thompson draws at twice and half their distance from the posterior mean (the last layer's variance is
+              # 16 times too small for its held-out errors, the "error over predictive variance" section): more or less
+              # exploration without changing the model
+              "t2": dict(acquisition_kw=dict(temperature=2.0)), "t05": dict(acquisition_kw=dict(temperature=0.5))}
 
 def _with(base: dict, kw: dict) -> dict:
-    "`kw` over `base`, `surrogate_kw` merged key by key, so ablations combine ('+tightnoise+s400')."
+    "`kw` over `base`, `surrogate_kw` and `acquisition_kw` merged key by key, so ablations combine ('+tightnoise+s400')."
     out = base | kw
-    if "surrogate_kw" in base and "surrogate_kw" in kw: out["surrogate_kw"] = base["surrogate_kw"] | kw["surrogate_kw"]
+    for key in ("surrogate_kw", "acquisition_kw"):
+        if key in base and key in kw: out[key] = base[key] | kw[key]
     return out
 
 def optimizer_for(method: str, space: SearchSpace, seed: int, evals: int, **kw):
@@ -109,7 +114,8 @@ def optimizer_for(method: str, space: SearchSpace, seed: int, evals: int, **kw):
     'grid', each optionally followed by ablations: '+raw' (no output transform: the surrogate fits the negated losses),
     '+global' (no local steps), '+nolevels' (no level features), '+levels' (level features even beside ranges),
     '+tightnoise' (the BLL's noise at most 0.2 sd, min_beta 25), '+bootstrap' (an ensemble surrogate's members bootstrapped),
-    '+s400' and '+s150' (the BLL's network trained 400 steps at lr 0.01, 150 at 0.02), '+ei', '+ts' and '+ucb' (the acquisition)."""
+    '+s400' and '+s150' (the BLL's network trained 400 steps at lr 0.01, 150 at 0.02), '+ei', '+ts' and '+ucb' (the acquisition),
+    '+t2' and '+t05' (Thompson draws at temperature 2 and 0.5)."""
     method, *flags = method.split("+")
     unknown = set(flags) - set(_ABLATIONS)
     if unknown: raise ValueError(f"unknown ablation {sorted(unknown)[0]!r} in the method name; choose from {list(_ABLATIONS)}")
