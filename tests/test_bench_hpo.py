@@ -59,3 +59,17 @@ def test_ablation_flags_combine_and_name_one_computation():
     ens = optimizer_for("bnn-ensemble+s400", space, 0, 10)   # the ensemble keeps its bootstrapped members beside other settings
     assert ens.surrogate_kw == dict(bootstrap=True, steps=400, lr=0.01)
     with pytest.raises(ValueError, match="unknown ablation 'fast'"): optimizer_for("bnn+fast", space, 0, 10)
+    # the tempered Thompson draws pass their temperature to the maximiser; a user's acquisition_kw is merged, not replaced
+    assert optimizer_for("bnn+t2", space, 0, 10).acquisition_kw == dict(temperature=2.0)
+    assert optimizer_for("bnn+t05", space, 0, 10, acquisition_kw=dict(n_local=8)).acquisition_kw == dict(n_local=8, temperature=0.5)
+
+def test_tempered_thompson_sampling_asks_other_configurations_after_the_design():
+    fn = H.get_problem("mixed")
+    def asked(method, evals=12):
+        opt, out = H.optimizer_for(method, fn.space, 0, evals), []
+        for _ in range(evals):
+            trial = opt.ask(); opt.tell(trial, fn(trial.params)); out.append(fn.space.key(trial.params))
+        return out, opt.n_initial
+    (a, n), (b, _) = asked("bnn"), asked("bnn+t2")
+    assert a[:n] == b[:n]   # the same seeded initial design
+    assert a[n:] != b[n:]   # then other picks: the temperature reaches the maximiser
