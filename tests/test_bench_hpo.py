@@ -73,3 +73,10 @@ def test_tempered_thompson_sampling_asks_other_configurations_after_the_design()
     (a, n), (b, _) = asked("bnn"), asked("bnn+t2")
     assert a[:n] == b[:n]   # the same seeded initial design
     assert a[n:] != b[n:]   # then other picks: the temperature reaches the maximiser
+
+def test_effective_repeats_count_configurations_that_differ_only_in_ignored_parameters():
+    assert H.conditional_problems(["svr_diabetes", "knn_digits", "mixed"]) == ["svr_diabetes"]
+    # random search repeats one now and then (a linear kernel drawn again with another gamma); the default's surrogate
+    # cannot see that gamma is unread under a linear kernel and asks for the same model again far more often
+    rnd, bnn = (H.effective_repeats("svr_diabetes", m, seeds=1, evals=40) for m in ("random", "bnn"))
+    assert rnd <= 5 and bnn >= 3*max(rnd, 1), (rnd, bnn)

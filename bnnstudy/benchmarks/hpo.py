@@ -24,9 +24,10 @@ except ImportError:   # before the optimizers transformed their targets: utiliti
 
 # %% auto #0
 __all__ = ['SYNTHETIC', 'SUITE', 'GROUPS', 'METHODS', 'RENAMED', 'RENAMED_SURROGATES', 'TIMING', 'get_problem', 'expand',
-           'optimizer_for', 'run', 'regret_table', 'evals_to_random', 'average_rank', 'wilcoxon_table',
+           'optimizer_for', 'evaluations', 'run', 'regret_table', 'evals_to_random', 'average_rank', 'wilcoxon_table',
            'on_common_seeds', 'suite_summary', 'ask_seconds', 'fitted_surrogates', 'heldout_nll', 'variance_ratio',
-           'rank_correlation', 'incumbent_gap', 'merge_extras', 'report', 'main']
+           'rank_correlation', 'conditional_problems', 'effective_repeats', 'incumbent_gap', 'merge_extras', 'report',
+           'main']
 
 # %% ../../nbs/82_bench_hpo.ipynb #1af2c170
 _BRANIN_CAT = {"a": (1.0, 0.0), "b": (0.0, 3.0), "c": (4.0, -2.0)}   # category -> (offset, shift of x1)
@@ -125,21 +126,28 @@ def optimizer_for(method: str, space: SearchSpace, seed: int, evals: int, **kw):
     elif name == "grid": kw = dict(budget=evals) | kw
     return make_optimizer(name, space, seed=seed, **kw)
 
-def run(problem: str, method: str, seed: int, evals: int = 100, **kw) -> pd.DataFrame:
-    "Regret curve of one seeded run: columns problem, method, seed, evals, regret, ask_seconds."
+def evaluations(problem: str, method: str, seed: int, evals: int = 100, **kw):
+    "The evaluations of one seeded run, in order: (params, value, ask seconds); `None` once a grid has run out."
     fn = get_problem(problem)
     opt = optimizer_for(method, fn.space, seed, evals, **kw)
-    best, rows = math.inf, []
-    for i in range(evals):
-        if opt.remaining <= 0:   # a grid has at most `evals` points: its regret stays where the grid left it
-            rows.append((problem, method, seed, i + 1, best - fn.optimum, math.nan)); continue
+    for _ in range(evals):
+        if opt.remaining <= 0: yield None; continue   # a grid has at most `evals` points
         t0 = time.perf_counter()
         trial = opt.ask()
         ask = time.perf_counter() - t0
         value = fn(trial.params)
         opt.tell(trial, value)
-        best = min(best, value)
-        rows.append((problem, method, seed, i + 1, max(best - fn.optimum, 0.0), ask))
+        yield trial.params, value, ask
+
+def run(problem: str, method: str, seed: int, evals: int = 100, **kw) -> pd.DataFrame:
+    "Regret curve of one seeded run: columns problem, method, seed, evals, regret, ask_seconds."
+    optimum = get_problem(problem).optimum
+    best, rows = math.inf, []
+    for i, e in enumerate(evaluations(problem, method, seed, evals, **kw)):
+        if e is None:   # the grid's regret stays where the grid left it
+            rows.append((problem, method, seed, i + 1, best - optimum, math.nan)); continue
+        best = min(best, e[1])
+        rows.append((problem, method, seed, i + 1, max(best - optimum, 0.0), e[2]))
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 _COLUMNS = ["problem", "method", "seed", "evals", "regret", "ask_seconds"]
@@ -329,6 +337,25 @@ def rank_correlation(problem: str, surrogate_for, n: int = 30, seeds: int = 3, n
     return float(np.median([float(spearmanr(model.predict(X)[0], -y).correlation) for model, X, y, _, _ in fits]))
 
 # %% ../../nbs/82_bench_hpo.ipynb #379d012a
+def conditional_problems(names) -> list[str]:
+    "The suite problems among `names` with a parameter their model ignores in some configurations (an SVR's gamma under a linear kernel)."
+    return [p for p in names if p in suite.PROBLEMS and suite.effective(suite.PROBLEMS[p], suite.PROBLEMS[p].configs()).nunique() < suite.PROBLEMS[p].size]
+
+def effective_repeats(problem: str, method: str, seeds: int = 5, evals: int = 100) -> float:
+    """Median over `seeds` runs of the evaluations that repeat an effective configuration: one that differs from a
+    configuration evaluated before only in parameters the problem's model does not read there, so the same model is
+    trained again (the table gives it the same value)."""
+    ignored, out = suite.PROBLEMS[problem].ignored, []
+    for seed in range(seeds):
+        seen, repeats = set(), 0
+        for e in evaluations(problem, method, seed, evals):
+            if e is None: continue
+            skip = set(ignored(e[0]))
+            key = tuple(sorted((k, v) for k, v in e[0].items() if k not in skip))
+            repeats += key in seen; seen.add(key)
+        out.append(repeats)
+    return float(np.median(out))
+
 def incumbent_gap(problem: str, surrogate_for, n: int = 20, seeds: int = 5) -> float:
     """Median over `seeds` of `z_best - mean(x_best)`: how far (in standard deviations of the targets) a surrogate fitted
     to `n` random configurations puts its posterior mean below the best of them. 0: it interpolates the incumbent."""
@@ -351,6 +378,7 @@ def _job(args):   # a timing or NLL job in a worker process
     import torch
     torch.set_num_threads(1)
     if kind == "ask": return ("ask", *a, ask_seconds(*a))
+    if kind == "repeats": return ("repeats", *a, effective_repeats(*a))
     problem, model = a
     measure = dict(nll=heldout_nll, ratio=variance_ratio, rank=rank_correlation, incumbent=incumbent_gap)[kind]
     return (kind, problem, model, measure(problem, _SURROGATE_FOR[model]))
@@ -384,6 +412,11 @@ _EXTRA_SECTIONS = {
                   "Median over 5 seeds of how far below its observed value a surrogate fitted to 20 random configurations puts the "
                   "best of them (standardised targets; 0: it interpolates the incumbent; large: it explains the best point as noise, "
                   "and expected improvement looks elsewhere).", "problem", ".2f"),
+    "repeats": ("Evaluations that repeat an effective configuration (of 100)",
+                "Median over 5 seeds of the evaluations whose configuration differs from one evaluated before only in "
+                "parameters the model does not read there (an SVR's gamma under a linear kernel, an SGD's l1_ratio without "
+                "the elastic net, an SVC's degree without the polynomial kernel): the same model trained again. The suite "
+                "problems with such conditional parameters; the search space does not declare them.", "problem", ".0f"),
     "ask": ("Seconds per ask (CPU seconds, one thread, median of 3)", None, "what", ".3f"),
 }
 
@@ -488,6 +521,7 @@ def main(seeds: int = 20,                                   # seeds per (problem
          incumbent: bool = True,                            # measure how far below its value each surrogate puts the best of 20 points
          ask: str = "hartmann6:100,sphere30:100",           # seconds per ask: problem:observations pairs ('' to skip)
          ask_methods: str = "bnn,gp",                       # methods timed per ask
+         repeats: str = "",                                 # methods whose repeated effective configurations are counted (5 seeds)
          surrogates: str = "",                              # surrogates measured for NLL/rank/incumbent (default: all of _SURROGATE_FOR)
          extras: str = "",                                  # CSV of the NLL and seconds-per-ask rows (default: beside `out`)
          runs: bool = True):                                # run the missing runs (--no-runs: only rewrite the report from the CSVs)
@@ -511,6 +545,7 @@ def main(seeds: int = 20,                                   # seeds per (problem
     jobs = [(k, p, m) for k, on in (("nll", nll), ("ratio", ratio), ("rank", rank), ("incumbent", incumbent)) if on
             for p in names for m in models]
     jobs += [("ask", m, int(k), p) for pk in _split(ask) for p, k in [pk.split(":")] for m in _split(ask_methods)]
+    jobs += [("repeats", p, m) for p in conditional_problems(names) for m in _split(repeats)]
     extras = _measure_extras(jobs, extras_path, command)
     if extras is not None and "command" in extras and len(extras):
         others = [c for c in dict.fromkeys(extras.command) if c != command]
