@@ -80,3 +80,10 @@ def test_effective_repeats_count_configurations_that_differ_only_in_ignored_para
     # cannot see that gamma is unread under a linear kernel and asks for the same model again far more often
     rnd, bnn = (H.effective_repeats("svr_diabetes", m, seeds=1, evals=40) for m in ("random", "bnn"))
     assert rnd <= 5 and bnn >= 3*max(rnd, 1), (rnd, bnn)
+
+def test_cache_flag_counts_each_effective_configuration_once_and_leaves_other_runs_alone():
+    assert H.effective_repeats("svr_diabetes", "bnn+cache", seeds=1, evals=30) == 0
+    cached = list(H.evaluations("svr_diabetes", "bnn+cache", 0, evals=30))
+    assert len(cached) == 30 and all(e is not None for e in cached)
+    plain = H.run("knn_digits", "random", 0, evals=20)   # no conditional parameters: +cache changes nothing
+    assert (H.run("knn_digits", "random+cache", 0, evals=20).regret.values == plain.regret.values).all()
