@@ -561,7 +561,8 @@ def main(seeds: int = 20,                                   # seeds per (problem
     jobs = [(k, p, m) for k, on in (("nll", nll), ("ratio", ratio), ("rank", rank), ("incumbent", incumbent)) if on
             for p in names for m in models]
     jobs += [("ask", m, int(k), p) for pk in _split(ask) for p, k in [pk.split(":")] for m in _split(ask_methods)]
-    jobs += [("repeats", p, m) for p in conditional_problems(names) for m in _split(repeats)]
+    if repeats:   # finding the conditional problems builds every configuration of each table: only when asked
+        jobs += [("repeats", p, m) for p in conditional_problems(names) for m in _split(repeats)]
     extras = _measure_extras(jobs, extras_path, command)
     if extras is not None and "command" in extras and len(extras):
         others = [c for c in dict.fromkeys(extras.command) if c != command]
