@@ -9,12 +9,12 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 from fastcore.basics import patch
-from .core import check_real
+from .core import check_real, check_int
 
 # %% auto #0
 __all__ = ['SURROGATES', 'StackedMLP', 'train_stacked', 'SurrogateProtocol', 'one_thread', 'Surrogate', 'DeepEnsemble',
-           'MCDropoutMLP', 'bayesian_linear_regression', 'BayesianLastLayer', 'BLLEnsemble', 'heldout_scores',
-           'register_surrogate', 'make_surrogate', 'level_features', 'OnFeatures']
+           'MCDropoutMLP', 'bayesian_linear_regression', 'BayesianLastLayer', 'BLLEnsemble', 'arccos_layers',
+           'InfiniteWidthBNN', 'heldout_scores', 'register_surrogate', 'make_surrogate', 'level_features', 'OnFeatures']
 
 # %% ../nbs/11_surrogate.ipynb #f453c7df
 class StackedMLP:
@@ -407,6 +407,114 @@ class BLLEnsemble(BayesianLastLayer):
             out[i] = Phi[m] @ (b["mean"] + b["cov_sqrt"] @ rng.standard_normal(len(b["mean"])))
         return out
 
+# %% ../nbs/11_surrogate.ipynb #d98e8075
+def arccos_layers(kxy, kxx, kyy, depth: int, bias_var):
+    """Covariances after `depth` ReLU layers of an infinitely wide network (weights of variance 2/fan-in, biases of variance
+    `bias_var`), from the pre-activation covariances `kxy` (n, m) between two sets of inputs and the variances `kxx` (n,),
+    `kyy` (m,) of each: the arc-cosine recursion of Cho and Saul (2009). Returns the three after the last layer."""
+    for _ in range(depth):
+        s = torch.sqrt(kxx[:, None]*kyy[None, :])
+        # cos θ stays inside (-1, 1): arccos' infinite slope at ±1 would make the gradients NaN, while the recursion's
+        # own slope in cos θ (π - θ) is finite there
+        c = (kxy/s).clamp(-1 + 1e-9, 1 - 1e-9)
+        theta = torch.arccos(c)
+        kxy = bias_var + s*(torch.sin(theta) + (math.pi - theta)*c)/math.pi
+        kxx, kyy = bias_var + kxx, bias_var + kyy
+    return kxy, kxx, kyy
+
+# %% ../nbs/11_surrogate.ipynb #218804f1
+class InfiniteWidthBNN(Surrogate):
+    """The exact posterior of an infinitely wide Bayesian ReLU network with `depth` hidden layers (a Gaussian process with
+    the arc-cosine kernel), its prior variances fitted by maximum marginal likelihood: `iters` L-BFGS iterations from
+    fixed starting values, `warm_iters` from the last fit's values when warm."""
+    def __init__(self, depth: int = 10, iters: int = 60, warm_iters: int = 20, seed: int = 0, warm_start: bool = True):
+        super().__init__(seed, warm_start)
+        self.depth, self.iters, self.warm_iters = check_int(depth, "depth"), check_int(iters, "iters"), check_int(warm_iters, "warm_iters")
+
+    # the log-parameters: per-input weight variances (d), input bias variance, hidden bias variance, output scale s^2,
+    # noise variance, and the constant mean (not a log); standardised targets, so 1 is the natural scale of s^2
+    def _unpack(self, th):
+        d = self.dim_
+        return dict(w=th[:d].exp(), b0=th[d].exp(), b=th[d + 1].exp(), s2=th[d + 2].exp(), noise=th[d + 3].exp() + 1e-6,
+                    c=th[d + 4])
+
+    def _start(self, d: int) -> torch.Tensor:
+        return torch.tensor([0.0]*d + [0.0, math.log(0.1), 0.0, math.log(1e-2), 0.0], dtype=torch.float64)
+
+    def _log_prior(self, th) -> torch.Tensor:
+        "Weak Gaussian priors on the log-parameters, so that a few points cannot send one to 0 or infinity."
+        d = self.dim_
+        sq = lambda x, mu, sd: ((x - mu)/sd)**2
+        return -0.5*(sq(th[:d], 0.0, 3.0).sum() + sq(th[d], 0.0, 1.0) + sq(th[d + 1], math.log(0.1), 1.5)
+                     + sq(th[d + 2], 0.0, 2.0) + sq(th[d + 3], math.log(1e-2), 3.0))
+
+    def _kernel(self, A, B, p, diag: bool = False):
+        "s^2 times the network's output covariance between rows of `A` and `B` (only its diagonal at `A` with `diag`)."
+        ka, kb = p["b0"] + (A*A*p["w"]).sum(1), p["b0"] + (B*B*p["w"]).sum(1)
+        if diag: return p["s2"]*(ka + self.depth*p["b"])   # each layer adds its bias variance to the variances
+        return p["s2"]*arccos_layers(p["b0"] + (A*p["w"]) @ B.T, ka, kb, self.depth, p["b"])[0]
+
+    def _loss(self, th, X, y):
+        "Negative log marginal likelihood plus negative log prior, per point (inf when the covariance is not positive definite)."
+        p = self._unpack(th)
+        L, info = torch.linalg.cholesky_ex(self._kernel(X, X, p) + p["noise"]*torch.eye(len(X), dtype=X.dtype))
+        if info: return torch.tensor(math.inf, dtype=X.dtype)
+        r = (y - p["c"])[:, None]
+        return (0.5*(r*torch.cholesky_solve(r, L)).sum() + torch.log(torch.diagonal(L)).sum() - self._log_prior(th))/len(X)
+
+    def _fit(self, X, y, warm):
+        X, y = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
+        warm = warm and getattr(self, "theta", None) is not None
+        th = (self.theta if warm else self._start(X.shape[1])).clone().requires_grad_(True)
+        opt = torch.optim.LBFGS([th], lr=1, max_iter=self.warm_iters if warm else self.iters, line_search_fn="strong_wolfe")
+        def closure():
+            opt.zero_grad()
+            loss = self._loss(th, X, y)
+            if torch.isfinite(loss): loss.backward()
+            return loss
+        opt.step(closure)
+        with torch.no_grad(): ok = bool(torch.isfinite(self._loss(th, X, y)))
+        # a failed search keeps its start (the last fit's values, or the fixed ones)
+        self.theta = th.detach().clone() if ok else (self.theta if warm else self._start(X.shape[1]))
+        self._condition(X, y)
+
+    def _condition(self, X, y):
+        "The Cholesky factor and weights for training rows `X` and standardised targets `y` at the fitted parameters."
+        p = self._unpack(self.theta)
+        K, eye = self._kernel(X, X, p), torch.eye(len(X), dtype=X.dtype)
+        for jitter in (0.0, 1e-8, 1e-6, 1e-4):
+            L, info = torch.linalg.cholesky_ex(K + (p["noise"] + jitter)*eye)
+            if not info: break
+        self._L, self._alpha, self._Xtr, self._p = L, torch.cholesky_solve((y - p["c"])[:, None], L), X, p
+        self._noise_var = float(p["noise"])
+
+    def fantasize(self, X, y) -> InfiniteWidthBNN:
+        "A copy conditioned on extra observations with the same prior parameters: exact."
+        new = copy.deepcopy(self)
+        new.X_ = np.concatenate([self.X_, _check_X(X, self.dim_)]); new.y_ = np.concatenate([self.y_, np.reshape(y, -1)])
+        with one_thread(), torch.no_grad():
+            new._condition(torch.as_tensor(2*new.X_ - 1), torch.as_tensor((new.y_ - self.y_mean_)/self.y_std_))
+        return new
+
+    def _moments(self, X, full: bool = False):
+        "Posterior mean and variances (the covariance matrix with `full`) of the latent function at encoded rows `X`."
+        X = torch.as_tensor(X, dtype=torch.float64)
+        with torch.no_grad():
+            k = self._kernel(X, self._Xtr, self._p)
+            mean = self._p["c"] + (k @ self._alpha)[:, 0]
+            v = torch.linalg.solve_triangular(self._L, k.T, upper=False)
+            if full: cov = self._kernel(X, X, self._p) - v.T @ v
+            else: cov = (self._kernel(X, X, self._p, diag=True) - (v**2).sum(0)).clamp_min(1e-12)
+        return mean.numpy(), cov.numpy()
+
+    def _predict(self, X): return self._moments(X)
+
+    def _sample(self, X, n, rng):
+        "Joint draws at the rows of `X` (a Cholesky factor of their covariance: for the few hundred rows of a batch, not a search)."
+        mean, cov = self._moments(X, full=True)
+        L = np.linalg.cholesky(cov + (1e-9*max(np.trace(cov)/len(cov), 1e-12) + 1e-10)*np.eye(len(cov)))
+        return mean[None] + rng.standard_normal((n, len(X))) @ L.T
+
 # %% ../nbs/11_surrogate.ipynb #9b3702ee
 def heldout_scores(model: Surrogate, X, y, X_test, y_test) -> dict:
     "Fit `model` and score its predictive distribution of `y_test` (NLL and RMSE in units of std(y)), 2σ coverage."
@@ -419,7 +527,7 @@ def heldout_scores(model: Surrogate, X, y, X_test, y_test) -> dict:
 
 # %% ../nbs/11_surrogate.ipynb #91da0050
 SURROGATES: dict[str, type] = {"ensemble": DeepEnsemble, "mc_dropout": MCDropoutMLP, "bll": BayesianLastLayer,
-                               "bll_ensemble": BLLEnsemble}
+                               "bll_ensemble": BLLEnsemble, "ibnn": InfiniteWidthBNN}
 _REGISTERED_BY = {"gp": "bnnstudy.surrogate_gp"}   # surrogates whose module registers them when imported
 
 def _missing_methods(obj) -> list[str]:
