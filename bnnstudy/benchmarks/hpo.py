@@ -101,7 +101,9 @@ _ABLATIONS = {"raw": dict(output_transform="none"), "global": dict(local_every=0
               # Thompson draws at twice and half their distance from the posterior mean (the last layer's variance is
               # 16 times too small for its held-out errors, the "error over predictive variance" section): more or less
               # exploration without changing the model
-              "t2": dict(acquisition_kw=dict(temperature=2.0)), "t05": dict(acquisition_kw=dict(temperature=0.5))}
+              "t2": dict(acquisition_kw=dict(temperature=2.0)), "t05": dict(acquisition_kw=dict(temperature=0.5)),
+              # the infinitely wide network (`bnn-ibnn`) with fewer hidden layers than its 10
+              "d1": dict(surrogate_kw=dict(depth=1)), "d3": dict(surrogate_kw=dict(depth=3)), "d6": dict(surrogate_kw=dict(depth=6))}
 
 def _with(base: dict, kw: dict) -> dict:
     "`kw` over `base`, `surrogate_kw` and `acquisition_kw` merged key by key, so ablations combine ('+tightnoise+s400')."
@@ -116,7 +118,7 @@ def optimizer_for(method: str, space: SearchSpace, seed: int, evals: int, **kw):
     '+global' (no local steps), '+nolevels' (no level features), '+levels' (level features even beside ranges),
     '+tightnoise' (the BLL's noise at most 0.2 sd, min_beta 25), '+bootstrap' (an ensemble surrogate's members bootstrapped),
     '+s400' and '+s150' (the BLL's network trained 400 steps at lr 0.01, 150 at 0.02), '+ei', '+ts' and '+ucb' (the acquisition),
-    '+t2' and '+t05' (Thompson draws at temperature 2 and 0.5)."""
+    '+t2' and '+t05' (Thompson draws at temperature 2 and 0.5), '+d1', '+d3', '+d6' (the infinitely wide network's depth)."""
     method, *flags = method.split("+")
     unknown = set(flags) - set(_ABLATIONS)
     if unknown: raise ValueError(f"unknown ablation {sorted(unknown)[0]!r} in the method name; choose from {list(_ABLATIONS)}")
@@ -340,10 +342,11 @@ def _surrogate_of(method: str):
 # not change the fit, so `bnn` stands also for `bnn+ei`): the default's earlier 400-step schedule, and on it `bnn` without
 # and with the level features everywhere (on the suite's level-only spaces `bnn` has them, on the synthetic functions not),
 # the tighter noise cap as screened (level features everywhere, then the default), and the ensembles of last layers
-# (the bootstrapped one also on the default's schedule)
+# (the bootstrapped one also on the default's schedule), and the infinitely wide network at depth 10 (its default), 1, 3 and 6
 _SURROGATE_FOR = {m: _surrogate_of(m) for m in ["bnn", "gp", "bnn+s400", "bnn+nolevels+s400", "bnn+levels+s400",
                                                  "bnn+tightnoise+levels+s400", "bnn-bll_ensemble", "bnn-bll_ensemble+bootstrap",
-                                                 "bnn-bll_ensemble+bootstrap+s150"]}
+                                                 "bnn-bll_ensemble+bootstrap+s150", "bnn-ibnn", "bnn-ibnn+d1", "bnn-ibnn+d3",
+                                                 "bnn-ibnn+d6"]}
 
 # %% ../../nbs/82_bench_hpo.ipynb #9b0cceff
 def rank_correlation(problem: str, surrogate_for, n: int = 30, seeds: int = 3, n_test: int = 2000) -> float:
