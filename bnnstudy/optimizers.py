@@ -15,9 +15,9 @@ from .core import check_int
 from .store import Trial, TrialStore, FORMAT, session_alive
 
 # %% auto #0
-__all__ = ['SURROGATE_DEFAULTS', 'OPTIMIZERS', 'space_to_json', 'space_from_json', 'Optimizer', 'RandomOptimizer',
-           'GridOptimizer', 'model_targets', 'default_n_initial', 'ModelOptimizer', 'BNNOptimizer', 'GPOptimizer',
-           'optuna_distributions', 'TPEOptimizer', 'make_optimizer']
+__all__ = ['SURROGATE_DEFAULTS', 'ACQUISITION_DEFAULTS', 'OPTIMIZERS', 'space_to_json', 'space_from_json', 'Optimizer',
+           'RandomOptimizer', 'GridOptimizer', 'model_targets', 'default_n_initial', 'ModelOptimizer', 'BNNOptimizer',
+           'GPOptimizer', 'optuna_distributions', 'TPEOptimizer', 'make_optimizer']
 
 # %% ../nbs/14_optimizers.ipynb #d2516040
 def _check_value(value, error=None) -> tuple[str, float | None, str | None]:
@@ -444,17 +444,23 @@ _SURROGATE_ALIASES = {"mcdropout": "mc_dropout", "mc-dropout": "mc_dropout", "de
 # (`bnn` against `bnn+ei+s400` in reports/tables/bench_hpo_ablation.md)
 SURROGATE_DEFAULTS = {"ensemble": dict(bootstrap=True), "bll": dict(steps=150, lr=0.02)}
 
+# The acquisition when none is given: Thompson sampling, except for surrogates whose draws are joint Gaussian over the
+# candidates (the infinitely wide network): a draw at the thousands of candidates of a search would need a Cholesky
+# factor of their covariance, while log-EI needs only each candidate's mean and variance
+ACQUISITION_DEFAULTS = {"ibnn": "ei"}
+
 class BNNOptimizer(ModelOptimizer):
     "Bayesian optimisation with a Bayesian-neural-network surrogate (`bnnstudy.surrogate.make_surrogate`)."
     method = "bnn"
     def __init__(self, space, seed=0, maximize=False, storage=None, surrogate: str = "bll",
-                 surrogate_kw: dict | None = None, n_initial=None, initial="sobol", acquisition="ts", acquisition_kw=None,
+                 surrogate_kw: dict | None = None, n_initial=None, initial="sobol", acquisition: str | None = None, acquisition_kw=None,
                  output_transform: str = "rank", features: str = "auto", local_every: int = 2, local_top: int = 3):
         surrogate = _SURROGATE_ALIASES.get(surrogate, surrogate)
         if features not in _FEATURES: raise ValueError(f"features must be one of {_FEATURES}, got {features!r}")
         # stored with the study in full, so a study resumed after these defaults change keeps its own
         self.surrogate_kw = SURROGATE_DEFAULTS.get(surrogate, {}) | dict(surrogate_kw or {})
         self.surrogate, self.features = surrogate, features
+        if acquisition is None: acquisition = ACQUISITION_DEFAULTS.get(surrogate, "ts")
         super().__init__(space, seed, maximize, storage, n_initial, initial, acquisition, acquisition_kw, output_transform,
                          local_every, local_top, options=dict(surrogate=surrogate, surrogate_kw=self.surrogate_kw, features=features))
 

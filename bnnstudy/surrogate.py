@@ -514,7 +514,8 @@ class InfiniteWidthBNN(Surrogate):
         "Joint draws at the rows of `X` (a Cholesky factor of their covariance: for the few hundred rows of a batch, not a search)."
         mean, cov = self._moments(X, full=True)
         L = np.linalg.cholesky(cov + (1e-9*max(np.trace(cov)/len(cov), 1e-12) + 1e-10)*np.eye(len(cov)))
-        return mean[None] + rng.standard_normal((n, len(X))) @ L.T
+        # normals drawn row by row of X: a draw at the first rows of X is the same draw as at all of them
+        return mean[None] + (L @ rng.standard_normal((len(X), n))).T
 
 # %% ../nbs/11_surrogate.ipynb #9b3702ee
 def heldout_scores(model: Surrogate, X, y, X_test, y_test) -> dict:

@@ -55,7 +55,7 @@ def test_exclude_accepts_configurations_too():
     other = optimize_acquisition(space, model, "ucb", rng=np.random.default_rng(0), exclude=[best])[0]
     assert space.key(other) != space.key(best)
 
-@pytest.mark.parametrize("name", ["ensemble", "mc_dropout", "bll"])
+@pytest.mark.parametrize("name", ["ensemble", "mc_dropout", "bll", "ibnn"])
 def test_the_optimiser_beats_random_search_on_the_surrogate(name):
     space = _space()
     cfgs, model = _fitted(space, n=25, name=name)
