@@ -62,6 +62,10 @@ def test_ablation_flags_combine_and_name_one_computation():
     # the tempered Thompson draws pass their temperature to the maximiser; a user's acquisition_kw is merged, not replaced
     assert optimizer_for("bnn+t2", space, 0, 10).acquisition_kw == dict(temperature=2.0)
     assert optimizer_for("bnn+t05", space, 0, 10, acquisition_kw=dict(n_local=8)).acquisition_kw == dict(n_local=8, temperature=0.5)
+    # the infinitely wide network: log-EI whether named or not, its depth by flag, fitted by the surrogate the name builds
+    wide = optimizer_for("bnn-ibnn+d3", space, 0, 10)
+    assert (wide.surrogate, wide.surrogate_kw, wide.acquisition) == ("ibnn", dict(depth=3), "ei")
+    assert optimizer_for("bnn-ibnn", space, 0, 10)._surrogate(0).depth == 10
 
 def test_tempered_thompson_sampling_asks_other_configurations_after_the_design():
     fn = H.get_problem("mixed")
