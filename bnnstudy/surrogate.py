@@ -426,8 +426,9 @@ def arccos_layers(kxy, kxx, kyy, depth: int, bias_var):
 class InfiniteWidthBNN(Surrogate):
     """The exact posterior of an infinitely wide Bayesian ReLU network with `depth` hidden layers (a Gaussian process with
     the arc-cosine kernel), its prior variances fitted by maximum marginal likelihood: `iters` L-BFGS iterations from
-    fixed starting values, `warm_iters` from the last fit's values when warm (with one more point, 8 reached the optimum 200
-    cold iterations reach, at a third of the 20's seconds: a Bayesian-optimisation run refits at every ask)."""
+    fixed starting values, `warm_iters` from the last fit's values when warm (a Bayesian-optimisation run refits at every
+    ask, one point more than the last fit, whose optimum is then a close start). There are no random weights: the fit is
+    deterministic and `seed` is accepted for the common interface only."""
     def __init__(self, depth: int = 10, iters: int = 60, warm_iters: int = 8, seed: int = 0, warm_start: bool = True):
         super().__init__(seed, warm_start)
         self.depth, self.iters, self.warm_iters = check_int(depth, "depth"), check_int(iters, "iters"), check_int(warm_iters, "warm_iters")
