@@ -452,8 +452,9 @@ class InfiniteWidthBNN(Surrogate):
 
     def _kernel(self, A, B, p, diag: bool = False):
         "s^2 times the network's output covariance between rows of `A` and `B` (only its diagonal at `A` with `diag`)."
-        ka, kb = p["b0"] + (A*A*p["w"]).sum(1), p["b0"] + (B*B*p["w"]).sum(1)
+        ka = p["b0"] + (A*A*p["w"]).sum(1)
         if diag: return p["s2"]*(ka + self.depth*p["b"])   # each layer adds its bias variance to the variances
+        kb = ka if B is A else p["b0"] + (B*B*p["w"]).sum(1)
         return p["s2"]*arccos_layers(p["b0"] + (A*p["w"]) @ B.T, ka, kb, self.depth, p["b"])[0]
 
     def _loss(self, th, X, y):
