@@ -441,7 +441,7 @@ _SURROGATE_ALIASES = {"mcdropout": "mc_dropout", "mc-dropout": "mc_dropout", "de
 # `surrogate_kw=dict(members=3)` keeps the bootstrap): the ensemble's members are bootstrapped; the last layer's network
 # trains 150 Adam steps at lr 0.02, not the class's 400 at 0.01: with Thompson sampling it found configurations as good
 # over 20 seeds of the suite and the synthetic functions, at less than half the seconds per ask
-# (`bnn` against `bnn+ei+s400` in reports/tables/bench_hpo_ablation.md)
+# (`bnn-bll` against `bnn-bll+ei+s400` in reports/tables/bench_hpo_ablation.md)
 SURROGATE_DEFAULTS = {"ensemble": dict(bootstrap=True), "bll": dict(steps=150, lr=0.02)}
 
 # The acquisition when none is given: Thompson sampling, except for surrogates whose draws are joint Gaussian over the
@@ -452,12 +452,12 @@ ACQUISITION_DEFAULTS = {"ibnn": "ei"}
 class BNNOptimizer(ModelOptimizer):
     "Bayesian optimisation with a Bayesian-neural-network surrogate (`bnnstudy.surrogate.make_surrogate`)."
     method = "bnn"
-    def __init__(self, space, seed=0, maximize=False, storage=None, surrogate: str = "bll",
+    def __init__(self, space, seed=0, maximize=False, storage=None, surrogate: str = "ibnn",
                  surrogate_kw: dict | None = None, n_initial=None, initial="sobol", acquisition: str | None = None, acquisition_kw=None,
                  output_transform: str = "rank", features: str = "auto", local_every: int = 2, local_top: int = 3):
         surrogate = _SURROGATE_ALIASES.get(surrogate, surrogate)
         if features not in _FEATURES: raise ValueError(f"features must be one of {_FEATURES}, got {features!r}")
-        # stored with the study in full, so a study resumed after these defaults change keeps its own
+        # stored with the study in full, so a study resumed after these defaults change warns and names its own
         self.surrogate_kw = SURROGATE_DEFAULTS.get(surrogate, {}) | dict(surrogate_kw or {})
         self.surrogate, self.features = surrogate, features
         if acquisition is None: acquisition = ACQUISITION_DEFAULTS.get(surrogate, "ts")
@@ -481,7 +481,7 @@ class BNNOptimizer(ModelOptimizer):
         """Whether the surrogate also sees ordered levels as thermometer bits, so the network can give each level its own
         effect. "auto": only on a space made of level lists (`Choice`, `Ordinal`): beside a `Float` or `Int` range the
         bits, each weighted like a whole coordinate, pull the fit away from the smooth dimensions (bench-hpo's
-        synthetic functions, `reports/tables/bench_hpo.md`, `bnn+levels+ei+s400`)."""
+        synthetic functions, `reports/tables/bench_hpo.md`, `bnn-bll+levels+ei+s400`)."""
         if self.features == "auto": return not any(isinstance(p, (Float, Int)) for p in self.space.params.values())
         return self.features == "levels"
 

@@ -93,8 +93,8 @@ def _refuse_multi_objective(study, trial=None):
 # %% ../nbs/18_optuna.ipynb #fbd03336
 class BNNSampler(BaseSampler):
     "Optuna sampler: Bayesian optimisation with a BNN surrogate (`bnnstudy.hpo`'s `bnn` method); random until `n_startup_trials` complete."
-    def __init__(self, surrogate: str = "bll", n_startup_trials: int | None = None, seed: int | None = None,
-                 surrogate_kw: dict | None = None, acquisition: str = "ei", acquisition_kw: dict | None = None,
+    def __init__(self, surrogate: str = "ibnn", n_startup_trials: int | None = None, seed: int | None = None,
+                 surrogate_kw: dict | None = None, acquisition: str | None = None, acquisition_kw: dict | None = None,
                  independent_sampler: BaseSampler | None = None):
         self.surrogate, self.surrogate_kw = surrogate, dict(surrogate_kw or {})
         self.acquisition, self.acquisition_kw = acquisition, dict(acquisition_kw or {})

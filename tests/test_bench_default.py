@@ -23,10 +23,15 @@ def test_model_targets_keep_the_order_and_stay_finite():
     assert (np.argsort(-u) == np.argsort(y)).all()
     assert model_targets(y, transform="none")[3] == -0.5
 
-def test_the_default_bnn_is_the_last_layer_on_ranks_with_level_features_and_local_steps_and_the_ensemble_bootstraps():
+def test_the_default_bnn_is_the_infinitely_wide_network_on_ranks_with_log_ei_level_features_and_local_steps():
     opt = make_optimizer("bnn", SPACE)
-    assert opt.surrogate == "bll" and opt.output_transform == "rank" and opt.features == "auto" and opt.local_every == 2
+    assert opt.surrogate == "ibnn" and opt.acquisition == "ei" and opt.output_transform == "rank" and opt.features == "auto"
+    assert opt.local_every == 2 and type(opt._surrogate(0)).__name__ == "InfiniteWidthBNN"
+    last_layer = make_optimizer("bnn", SPACE, surrogate="bll")   # the default before: Thompson sampling, 150 steps
+    assert (last_layer.acquisition, last_layer.surrogate_kw) == ("ts", dict(steps=150, lr=0.02))
     assert make_optimizer("gp", SPACE).local_every == 0   # the GP baseline stays plain global BO
+
+def test_the_ensemble_bootstraps_its_members():
     s = make_optimizer("bnn", SPACE, surrogate="ensemble")._surrogate(0)
     base = getattr(s, "base", s)   # behind the level features when the space has ordered levels
     assert type(base).__name__ == "DeepEnsemble" and base.bootstrap
@@ -34,22 +39,22 @@ def test_the_default_bnn_is_the_last_layer_on_ranks_with_level_features_and_loca
 def test_level_features_wrap_the_surrogate_only_when_the_space_has_ordered_levels():
     from bnnstudy.space import SearchSpace, Float, Ordinal
     plain = SearchSpace(x=Float(0.0, 1.0))
-    assert type(make_optimizer("bnn", plain)._surrogate(0)).__name__ == "BayesianLastLayer"
+    assert type(make_optimizer("bnn", plain)._surrogate(0)).__name__ == "InfiniteWidthBNN"
     levels = SearchSpace(k=Choice(["a", "b"]), n=Ordinal([1, 2, 4, 8]))
     assert type(make_optimizer("bnn", levels)._surrogate(0)).__name__ == "OnFeatures"
-    assert type(make_optimizer("bnn", levels, features="none")._surrogate(0)).__name__ == "BayesianLastLayer"
+    assert type(make_optimizer("bnn", levels, features="none")._surrogate(0)).__name__ == "InfiniteWidthBNN"
 
 def test_auto_features_leave_out_the_bits_when_the_space_has_a_range():
     from bnnstudy.space import Int
     for mixed in (SearchSpace(x=Float(0.0, 1.0), n=Ordinal([1, 2, 4, 8])), SearchSpace(m=Int(1, 9), n=Ordinal([1, 2, 4, 8]))):
-        assert type(make_optimizer("bnn", mixed)._surrogate(0)).__name__ == "BayesianLastLayer"
+        assert type(make_optimizer("bnn", mixed)._surrogate(0)).__name__ == "InfiniteWidthBNN"
         assert type(make_optimizer("bnn", mixed, features="levels")._surrogate(0)).__name__ == "OnFeatures"
 
 def test_local_steps_alternate_with_global_ones_and_propose_neighbours_of_the_best():
     from bnnstudy.space import SearchSpace, Choice, Ordinal
     space = SearchSpace(a=Ordinal(list(range(8))), b=Ordinal(list(range(8))), c=Choice(["x", "y", "z"]))
     f = lambda p: (p["a"] - 5)**2 + (p["b"] - 2)**2 + (p["c"] != "y")
-    opt = make_optimizer("bnn", space, seed=0, surrogate_kw=dict(steps=100))
+    opt = make_optimizer("bnn", space, seed=0, surrogate="bll", surrogate_kw=dict(steps=100))   # the mechanism, on the quickest fit
     local = []
     for i in range(16):
         is_local = i >= opt.n_initial and opt._local_step()

@@ -52,20 +52,21 @@ def test_incumbent_gap_and_its_report_section():
 
 def test_ablation_flags_combine_and_name_one_computation():
     optimizer_for, space = H.optimizer_for, H.get_problem("mixed").space
-    opt = optimizer_for("bnn+tightnoise+s400", space, 0, 10)   # both set surrogate_kw: merged, not the last one only
+    opt = optimizer_for("bnn-bll+tightnoise+s400", space, 0, 10)   # both set surrogate_kw: merged, not the last one only
     assert opt.surrogate_kw == dict(min_beta=25.0, steps=400, lr=0.01)
-    assert optimizer_for("bnn+tightnoise", space, 0, 10).surrogate_kw == dict(steps=150, lr=0.02, min_beta=25.0)   # over the default's
-    assert optimizer_for("bnn+ei", space, 0, 10).acquisition == "ei" and optimizer_for("bnn", space, 0, 10).acquisition == "ts"
+    assert optimizer_for("bnn-bll+tightnoise", space, 0, 10).surrogate_kw == dict(steps=150, lr=0.02, min_beta=25.0)   # over the default's
+    assert optimizer_for("bnn-bll+ei", space, 0, 10).acquisition == "ei" and optimizer_for("bnn-bll", space, 0, 10).acquisition == "ts"
+    assert optimizer_for("bnn", space, 0, 10).acquisition == "ei" and optimizer_for("bnn+ts", space, 0, 10).acquisition == "ts"
     ens = optimizer_for("bnn-ensemble+s400", space, 0, 10)   # the ensemble keeps its bootstrapped members beside other settings
     assert ens.surrogate_kw == dict(bootstrap=True, steps=400, lr=0.01)
     with pytest.raises(ValueError, match="unknown ablation 'fast'"): optimizer_for("bnn+fast", space, 0, 10)
     # the tempered Thompson draws pass their temperature to the maximiser; a user's acquisition_kw is merged, not replaced
-    assert optimizer_for("bnn+t2", space, 0, 10).acquisition_kw == dict(temperature=2.0)
-    assert optimizer_for("bnn+t05", space, 0, 10, acquisition_kw=dict(n_local=8)).acquisition_kw == dict(n_local=8, temperature=0.5)
-    # the infinitely wide network: log-EI whether named or not, its depth by flag, fitted by the surrogate the name builds
-    wide = optimizer_for("bnn-ibnn+d3", space, 0, 10)
+    assert optimizer_for("bnn-bll+t2", space, 0, 10).acquisition_kw == dict(temperature=2.0)
+    assert optimizer_for("bnn-bll+t05", space, 0, 10, acquisition_kw=dict(n_local=8)).acquisition_kw == dict(n_local=8, temperature=0.5)
+    # the infinitely wide network (the default): log-EI whether named or not, its depth by flag, fitted by the surrogate the name builds
+    wide = optimizer_for("bnn+d3", space, 0, 10)
     assert (wide.surrogate, wide.surrogate_kw, wide.acquisition) == ("ibnn", dict(depth=3), "ei")
-    assert optimizer_for("bnn-ibnn", space, 0, 10)._surrogate(0).depth == 10
+    assert optimizer_for("bnn", space, 0, 10)._surrogate(0).depth == 10 and optimizer_for("bnn-ibnn", space, 0, 10)._surrogate(0).depth == 10
 
 def test_tempered_thompson_sampling_asks_other_configurations_after_the_design():
     fn = H.get_problem("mixed")
@@ -74,15 +75,15 @@ def test_tempered_thompson_sampling_asks_other_configurations_after_the_design()
         for _ in range(evals):
             trial = opt.ask(); opt.tell(trial, fn(trial.params)); out.append(fn.space.key(trial.params))
         return out, opt.n_initial
-    (a, n), (b, _) = asked("bnn"), asked("bnn+t2")
+    (a, n), (b, _) = asked("bnn-bll"), asked("bnn-bll+t2")
     assert a[:n] == b[:n]   # the same seeded initial design
     assert a[n:] != b[n:]   # then other picks: the temperature reaches the maximiser
 
 def test_effective_repeats_count_configurations_that_differ_only_in_ignored_parameters():
     assert H.conditional_problems(["svr_diabetes", "knn_digits", "mixed"]) == ["svr_diabetes"]
-    # random search repeats one now and then (a linear kernel drawn again with another gamma); the default's surrogate
-    # cannot see that gamma is unread under a linear kernel and asks for the same model again far more often
-    rnd, bnn = (H.effective_repeats("svr_diabetes", m, seeds=1, evals=40) for m in ("random", "bnn"))
+    # random search repeats one now and then (a linear kernel drawn again with another gamma); a surrogate (the last
+    # layer's: the quickest) cannot see that gamma is unread under a linear kernel and asks for the same model again far more often
+    rnd, bnn = (H.effective_repeats("svr_diabetes", m, seeds=1, evals=40) for m in ("random", "bnn-bll"))
     assert rnd <= 5 and bnn >= 3*max(rnd, 1), (rnd, bnn)
 
 def test_cache_flag_counts_each_effective_configuration_once_and_leaves_other_runs_alone():

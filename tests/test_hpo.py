@@ -11,7 +11,7 @@ from bnnstudy.store import Trial as StoreTrial
 from conftest import MIXED   # bnnstudy.testfns' mixed toy: kind, n, x, lr (log), bs; minimum 0
 
 METHODS = ["random", "grid", "tpe", "bnn", "gp"]
-FAST = {"bnn": dict(surrogate_kw=dict(steps=100)), "grid": dict(budget=64)}   # small fits: these tests check behaviour, not quality
+FAST = {"bnn": dict(surrogate_kw=dict(iters=30)), "grid": dict(budget=64)}   # short fits: these tests check behaviour, not quality
 
 def space(): return MIXED.space
 toy = MIXED
@@ -49,7 +49,7 @@ def test_batches_are_distinct_and_runs_converge_to_something(method):
 @pytest.mark.parametrize("method", METHODS)
 def test_finite_space_never_repeats_and_reports_exhaustion(method):
     small = SearchSpace(act=Choice(["relu", "tanh", "gelu"]), layers=Int(1, 2), bs=Choice([16, 32]))   # 12 configurations
-    o = make_optimizer(method, small, seed=1, **({"surrogate_kw": dict(steps=50)} if method == "bnn" else {}))
+    o = make_optimizer(method, small, seed=1, **({"surrogate_kw": dict(iters=20)} if method == "bnn" else {}))
     seen = set()
     while len(seen) < 12:
         for t in o.ask(min(3, 12 - len(seen))):

@@ -6,7 +6,7 @@ from optuna.samplers import RandomSampler
 from bnnstudy.optuna import BNNSampler
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-FAST = dict(surrogate_kw=dict(steps=100))
+FAST = dict(surrogate_kw=dict(iters=30))   # short fits: behaviour, not quality
 
 def objective(trial):
     x = trial.suggest_float("x", 1e-3, 1.0, log=True)

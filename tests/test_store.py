@@ -13,7 +13,7 @@ def space():
 def f(p):
     return (p["x"] - 2)**2/10 + math.log10(p["y"])**2 + abs(p["n"] - 5)/4 + {"a": 0.0, "b": 0.5, "c": 1.0}[p["kind"]]
 
-KW = {"bnn": dict(surrogate_kw=dict(steps=100)), "grid": dict(budget=40)}
+KW = {"bnn": dict(surrogate_kw=dict(iters=30)), "grid": dict(budget=40)}
 
 @pytest.mark.parametrize("method", ["random", "grid", "tpe", "bnn", "gp"])
 def test_resume_gives_the_same_study_as_one_run(tmp_path, method):
@@ -108,7 +108,7 @@ from bnnstudy.space import SearchSpace, Float, Choice
 from bnnstudy.hpo import make_optimizer
 method, path = sys.argv[1], sys.argv[2]
 sp = SearchSpace(x=Float(-5.0, 10.0), y=Float(0.0, 15.0), k=Choice(["a", "b"]))
-o = make_optimizer(method, sp, seed=0, storage=path, **({"surrogate_kw": {"steps": 50}} if method == "bnn" else {}))
+o = make_optimizer(method, sp, seed=0, storage=path, **({"surrogate_kw": {"iters": 20}} if method == "bnn" else {}))
 print("ready", flush=True)
 while not os.path.exists(path + ".go"): time.sleep(0.005)   # both start together, so their asks and tells interleave
 for i in range(15):

@@ -26,8 +26,8 @@ except ImportError:   # before the optimizers transformed their targets: utiliti
 __all__ = ['SYNTHETIC', 'SUITE', 'GROUPS', 'METHODS', 'RENAMED', 'RENAMED_SURROGATES', 'TIMING', 'get_problem', 'expand',
            'optimizer_for', 'evaluations', 'run', 'regret_table', 'evals_to_random', 'average_rank', 'wilcoxon_table',
            'on_common_seeds', 'suite_summary', 'ask_seconds', 'fitted_surrogates', 'heldout_nll', 'variance_ratio',
-           'rank_correlation', 'conditional_problems', 'effective_repeats', 'incumbent_gap', 'merge_extras', 'report',
-           'main']
+           'rank_correlation', 'conditional_problems', 'effective_repeats', 'incumbent_gap', 'merge_extras',
+           'rename_chains', 'report', 'main']
 
 # %% ../../nbs/82_bench_hpo.ipynb #1af2c170
 _BRANIN_CAT = {"a": (1.0, 0.0), "b": (0.0, 3.0), "c": (4.0, -2.0)}   # category -> (offset, shift of x1)
@@ -69,20 +69,28 @@ def expand(problems: str) -> list[str]:
     return out
 
 # %% ../../nbs/82_bench_hpo.ipynb #f006f4c3
-METHODS = ["bnn", "gp", "tpe", "random", "bnn-bll+raw+ei+s400"]   # the last: the default before issue 10; variants by name: bnn-<surrogate>, grid
+# the last two: the defaults before, the last layer on ranks with Thompson sampling and, before issue 10, on raw targets
+# with log-EI; variants by name: bnn-<surrogate>, grid
+METHODS = ["bnn", "gp", "tpe", "random", "bnn-bll", "bnn-bll+raw+ei+s400"]
 
-# Runs stored under an earlier name, renamed when the default became Thompson sampling on the 150-step schedule
-# (2026-12-01) so that each name stands for the computation it ran: the commands in a report's "Written by" line still
-# use the old names, and `report` lists the renames that apply to it
-RENAMED = {"bnn": "bnn+ei+s400", "bnn+levels": "bnn+levels+ei+s400", "bnn+global": "bnn+global+ei+s400",
+# Runs stored under an earlier name, renamed so that each name stands for the computation it ran, one map per
+# generation, oldest first: when the default became Thompson sampling on the 150-step schedule, and when it became the
+# infinitely wide network with log-EI (both 2026-12-01; the last layer's runs then took `bnn-bll`). The
+# commands in a report's "Written by" line and its extras' may use old names: `report` lists the renames behind it
+_LAST_LAYER_FLAGS = ["", "+ei", "+ei+s400", "+levels+ei+s400", "+global+ei+s400", "+tightnoise+ei+s400",
+                     "+tightnoise+levels+ei+s400", "+nolevels", "+s400", "+t2", "+t05", "+ucb", "+cache"]
+RENAMED = [{"bnn": "bnn+ei+s400", "bnn+levels": "bnn+levels+ei+s400", "bnn+global": "bnn+global+ei+s400",
            "bnn+tightnoise": "bnn+tightnoise+ei+s400", "bnn+tightnoise+levels": "bnn+tightnoise+levels+ei+s400",
            "bnn-bll+raw": "bnn-bll+raw+ei+s400", "bnn-ensemble": "bnn-ensemble+ei", "bnn-bll_ensemble": "bnn-bll_ensemble+ei",
            "bnn-bll_ensemble+levels": "bnn-bll_ensemble+levels+ei", "bnn-bll_ensemble+bootstrap": "bnn-bll_ensemble+bootstrap+ei",
            "bnn-bll_ensemble+bootstrap+levels": "bnn-bll_ensemble+bootstrap+levels+ei", "bnn+s150": "bnn+ei",
-           "bnn+ts+s150": "bnn", "bnn+ucb+s150": "bnn+ucb", "bnn+ts": "bnn+s400"}
+           "bnn+ts+s150": "bnn", "bnn+ucb+s150": "bnn+ucb", "bnn+ts": "bnn+s400"},
+           {**{"bnn" + f: "bnn-bll" + f for f in _LAST_LAYER_FLAGS}, "bnn-ibnn+ei": "bnn"}]
 # and the surrogates measured for NLL, rank correlation and the incumbent gap (`_SURROGATE_FOR`: named without the acquisition)
-RENAMED_SURROGATES = {"bnn": "bnn+s400", "bnn-nofeatures": "bnn+nolevels+s400", "bnn-levels": "bnn+levels+s400",
-                      "bnn-tightnoise": "bnn+tightnoise+levels+s400", "bnn-s150": "bnn"}
+RENAMED_SURROGATES = [{"bnn": "bnn+s400", "bnn-nofeatures": "bnn+nolevels+s400", "bnn-levels": "bnn+levels+s400",
+                       "bnn-tightnoise": "bnn+tightnoise+levels+s400", "bnn-s150": "bnn"},
+                      {**{"bnn" + f: "bnn-bll" + f for f in ["", "+s400", "+nolevels+s400", "+levels+s400", "+tightnoise+levels+s400"]},
+                       "bnn-ibnn": "bnn", **{f"bnn-ibnn+d{k}": f"bnn+d{k}" for k in (1, 3, 6)}}]
 
 _ABLATIONS = {"raw": dict(output_transform="none"), "global": dict(local_every=0), "nolevels": dict(features="none"),
               # the BLL noise capped at sd 0.2 of the standardised targets instead of 0.5 (min_beta 25, not 4): screened
@@ -91,18 +99,19 @@ _ABLATIONS = {"raw": dict(output_transform="none"), "global": dict(local_every=0
               # level features forced on a space with ranges (the default before features="auto"), and the
               # bootstrapped members of an ensemble surrogate (`bnn-bll_ensemble+bootstrap`)
               "levels": dict(features="levels"), "bootstrap": dict(surrogate_kw=dict(bootstrap=True)),
-              # the last layer's network on the class's schedule (400 Adam steps at lr 0.01), the default's before
+              # the last layer's network on the class's schedule (400 Adam steps at lr 0.01), its default in `bnn` before
               # it became 150 at lr 0.02 (`SURROGATE_DEFAULTS`)
               "s400": dict(surrogate_kw=dict(steps=400, lr=0.01)),
               # and the default's schedule (150 at lr 0.02) for a surrogate whose class trains longer (`bll_ensemble`)
               "s150": dict(surrogate_kw=dict(steps=150, lr=0.02)),
-              # the acquisitions: log-EI (the default's before Thompson sampling), Thompson sampling, the upper confidence bound
+              # the acquisitions: log-EI (the last layer's before Thompson sampling, and the infinitely wide network's),
+              # Thompson sampling, the upper confidence bound
               "ei": dict(acquisition="ei"), "ts": dict(acquisition="ts"), "ucb": dict(acquisition="ucb"),
               # Thompson draws at twice and half their distance from the posterior mean (the last layer's variance is
               # 16 times too small for its held-out errors, the "error over predictive variance" section): more or less
               # exploration without changing the model
               "t2": dict(acquisition_kw=dict(temperature=2.0)), "t05": dict(acquisition_kw=dict(temperature=0.5)),
-              # the infinitely wide network (`bnn-ibnn`) with fewer hidden layers than its 10
+              # the infinitely wide network (the default `bnn`) with fewer hidden layers than its 10
               "d1": dict(surrogate_kw=dict(depth=1)), "d3": dict(surrogate_kw=dict(depth=3)), "d6": dict(surrogate_kw=dict(depth=6))}
 
 def _with(base: dict, kw: dict) -> dict:
@@ -338,15 +347,15 @@ def _surrogate_of(method: str):
     "A builder `(seed, space) -> unfitted surrogate`: the one the benchmark method `method` (ablations included) builds."
     return lambda seed, space: optimizer_for(method, space, 0, 1)._surrogate(seed)
 
-# the surrogates of the default `bnn` and of `gp`, and variants named as the methods that fit them (the acquisition does
-# not change the fit, so `bnn` stands also for `bnn+ei`): the default's earlier 400-step schedule, and on it `bnn` without
-# and with the level features everywhere (on the suite's level-only spaces `bnn` has them, on the synthetic functions not),
-# the tighter noise cap as screened (level features everywhere, then the default), and the ensembles of last layers
-# (the bootstrapped one also on the default's schedule), and the infinitely wide network at depth 10 (its default), 1, 3 and 6
-_SURROGATE_FOR = {m: _surrogate_of(m) for m in ["bnn", "gp", "bnn+s400", "bnn+nolevels+s400", "bnn+levels+s400",
-                                                 "bnn+tightnoise+levels+s400", "bnn-bll_ensemble", "bnn-bll_ensemble+bootstrap",
-                                                 "bnn-bll_ensemble+bootstrap+s150", "bnn-ibnn", "bnn-ibnn+d1", "bnn-ibnn+d3",
-                                                 "bnn-ibnn+d6"]}
+# the surrogates of the default `bnn` (the infinitely wide network, depth 10) and of `gp`, and variants named as the methods
+# that fit them (the acquisition does not change the fit, so `bnn-bll` stands also for `bnn-bll+ei`): the default at depths
+# 1, 3 and 6; the last layer, on its earlier 400-step schedule, and on it without and with the level features everywhere
+# (on the suite's level-only spaces `bnn-bll` has them, on the synthetic functions not), the tighter noise cap as screened
+# (level features everywhere, then the default), and the ensembles of last layers (the bootstrapped one also on the last
+# layer's 150-step schedule)
+_SURROGATE_FOR = {m: _surrogate_of(m) for m in ["bnn", "bnn+d1", "bnn+d3", "bnn+d6", "gp", "bnn-bll", "bnn-bll+s400",
+                                                 "bnn-bll+nolevels+s400", "bnn-bll+levels+s400", "bnn-bll+tightnoise+levels+s400",
+                                                 "bnn-bll_ensemble", "bnn-bll_ensemble+bootstrap", "bnn-bll_ensemble+bootstrap+s150"]}
 
 # %% ../../nbs/82_bench_hpo.ipynb #9b0cceff
 def rank_correlation(problem: str, surrogate_for, n: int = 30, seeds: int = 3, n_test: int = 2000) -> float:
@@ -425,7 +434,7 @@ _EXTRA_SECTIONS = {
     "rank": ("Surrogate rank correlation at 30 points",
              "Median over 3 seeds of the Spearman correlation between the posterior mean of a surrogate fitted to 30 random "
              "configurations and the utilities of every configuration of the table (2,000 random ones for a synthetic "
-             "function); higher is better. `bnn+nolevels+s400`: the surrogate of `bnn+s400` (the 400-step schedule) "
+             "function); higher is better. `bnn-bll+nolevels+s400`: the surrogate of `bnn-bll+s400` (the 400-step schedule) "
              "without the level features.", "problem", ".2f"),
     "incumbent": ("Surrogate at the incumbent (20 points)",
                   "Median over 5 seeds of how far below its observed value a surrogate fitted to 20 random configurations puts the "
@@ -450,18 +459,28 @@ def _extras_sections(extras: pd.DataFrame) -> list[str]:
     return L
 
 # %% ../../nbs/82_bench_hpo.ipynb #537357cb
+def rename_chains(generations: list[dict]) -> dict[str, list[str]]:
+    "The names each name had through `generations` of renames (maps old -> new, oldest first), keyed by its last: [first, ..., last]."
+    chains: dict[str, list[str]] = {}
+    for renames in generations:   # one generation's renames at once: a name freed by one may be taken by another
+        moved = {new: chains.pop(old, [old]) + [new] for old, new in renames.items()}
+        chains.update(moved)
+    return chains
+
 def _renames_note(curves: pd.DataFrame, extras: pd.DataFrame | None) -> list[str]:
     """A line naming the renames (`RENAMED`) behind this report's methods and surrogates, when its extras hold rows measured
-    under the earlier names (their `renamed` column): the commands above then used those names."""
+    under earlier names (their `renamed` column): the commands above then used one of those names."""
     if extras is None or "renamed" not in extras or not extras.renamed.fillna(False).astype(bool).any(): return []
     timed = extras.kind == "ask"
     methods, surrogates = set(curves.method) | set(extras.what[timed]), set(extras.what[~timed])
-    pairs = lambda renamed, names: ", ".join(f"`{old}` → `{new}`" for old, new in renamed.items() if new in names) or "none"
+    def chains(generations, names):
+        return ", ".join(" → ".join(f"`{n}`" for n in c) for last, c in rename_chains(generations).items() if last in names) or "none"
     return [f"Renamed since, so that each name is the computation it ran (the earlier commands use the old names; `RENAMED` "
-            f"in `bnnstudy.benchmarks.hpo`): methods {pairs(RENAMED, methods)}; surrogates {pairs(RENAMED_SURROGATES, surrogates)}."]
+            f"in `bnnstudy.benchmarks.hpo`): methods {chains(RENAMED, methods)}; surrogates {chains(RENAMED_SURROGATES, surrogates)}."]
 
-def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: str = "", groups: dict | None = None) -> str:
-    "The markdown report of benchmark curves (and the NLL / seconds-per-ask rows in `extras`)."
+def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: str = "", groups: dict | None = None,
+           reference: str = "bnn") -> str:
+    "The markdown report of benchmark curves (and the NLL / seconds-per-ask rows in `extras`); `reference` is the method tested against the others."
     groups = groups or {k: v for k, v in GROUPS.items()}
     n = int(curves.evals.max())
     seeds = curves.groupby(["problem", "method"]).seed.nunique().unstack("method")
@@ -478,10 +497,10 @@ def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: st
               md_table(suite_summary(e2r, groups, ran.to_dict("dict"), n), ".0f"), "",
               md_table(e2r.T.map(_fmt).where(ran.reindex(index=e2r.index, columns=e2r.columns, fill_value=False).T, "-").rename_axis("problem")),
               "", "(-: not run)", ""]
-    if {"bnn", "tpe", "random"} <= set(curves.method):
-        common = on_common_seeds(curves, ["bnn", "tpe"])
-        seeds_bt = common[common.method == "bnn"].groupby("problem").seed.nunique()
-        L += ["## `bnn` and `tpe` on the same seeds", "",
+    if {reference, "tpe", "random"} <= set(curves.method):
+        common = on_common_seeds(curves, [reference, "tpe"])
+        seeds_bt = common[common.method == reference].groupby("problem").seed.nunique()
+        L += [f"## `{reference}` and `tpe` on the same seeds", "",
               f"Evaluations to match random search (random: all its seeds), both methods restricted per problem to the seeds both ran "
               f"({seeds_bt.min()}-{seeds_bt.max()} per problem).", "",
               md_table(suite_summary(evals_to_random(common), groups, None, n), ".0f"), ""]
@@ -491,11 +510,11 @@ def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: st
     L += ["## Average rank (1 = lowest regret; over problems and seeds all methods ran)", "",
           f"Ranked: the methods that ran every problem and seed here ({', '.join(f'`{m}`' for m in complete)}).", "",
           md_table(average_rank(curves[curves.method.isin(complete)]), ".2f"), ""]
-    if "bnn" in set(curves.method) and len(set(curves.method)) > 1:   # a test needs a baseline
-        L += ["## Paired Wilcoxon signed-rank test of `bnn` against each baseline", "",
-              "Per problem, paired by seed: wins/ties/losses of `bnn` (lower regret wins) and the two-sided p-value, "
+    if reference in set(curves.method) and len(set(curves.method)) > 1:   # a test needs a baseline
+        L += [f"## Paired Wilcoxon signed-rank test of `{reference}` against each baseline", "",
+              f"Per problem, paired by seed: wins/ties/losses of `{reference}` (lower regret wins) and the two-sided p-value, "
               "on regret after 50 and 100 evaluations and on the area under the regret curve (mean regret over the evaluations).", "",
-              md_table(wilcoxon_table(curves)), ""]
+              md_table(wilcoxon_table(curves, reference)), ""]
     L += ["## Median regret [IQR]", "", md_table(regret_table(curves)), ""]
     if extras is not None and len(extras): L += _extras_sections(extras)
     L += ["## Mean seconds per ask over the runs", "", md_table(curves.groupby(["problem", "method"]).ask_seconds.mean().unstack("method")
@@ -543,6 +562,7 @@ def main(seeds: int = 20,                                   # seeds per (problem
          repeats: str = "",                                 # methods whose repeated effective configurations are counted (5 seeds)
          surrogates: str = "",                              # surrogates measured for NLL/rank/incumbent (default: all of _SURROGATE_FOR)
          extras: str = "",                                  # CSV of the NLL and seconds-per-ask rows (default: beside `out`)
+         reference: str = "bnn",                            # the method the report tests against each other method (Wilcoxon, same seeds as tpe)
          runs: bool = True):                                # run the missing runs (--no-runs: only rewrite the report from the CSVs)
     "Benchmark the HPO methods; write the curves (CSV) and the report (markdown) with regret, ranks, tests, NLL and seconds per ask."
     command = run_command("hpo", **locals())   # as the other benchmarks name themselves; locals(): so far, just the arguments
@@ -570,7 +590,7 @@ def main(seeds: int = 20,                                   # seeds per (problem
     if extras is not None and "command" in extras and len(extras):
         others = [c for c in dict.fromkeys(extras.command) if c != command]
         if others: command += "`; NLL, rank correlations and seconds per ask by `" + "`, `".join(others)
-    md = report(curves, extras, command)
+    md = report(curves, extras, command, reference=reference)
     out.with_suffix(".md").write_text(md + "\n")
     print(md)
     print(f"\nwrote {out} and {out.with_suffix('.md')} ({time.time() - t0:.0f} s)")
