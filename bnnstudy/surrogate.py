@@ -462,7 +462,8 @@ def ibnn_loss_grad(th: np.ndarray, X: np.ndarray, y: np.ndarray, depth: int, buf
                    grad: bool = True):
     """The objective `InfiniteWidthBNN` fits, per point: the negative log marginal likelihood of standardised targets `y`
     at encoded rows `X` (n, d), plus the negative log prior, at log-parameters `th` (see `InfiniteWidthBNN._unpack`);
-    and its gradient in `th` (None without `grad`). `(inf, None)` where the covariance is not positive definite.
+    and its gradient in `th` (None without `grad`). `(inf, None)` where the covariance is not positive definite or a
+    variance overflows.
     Numpy with the gradient written out: through autograd the fit took four times as long."""
     n, d = X.shape
     B = buffers if buffers is not None and (buffers.n, buffers.depth) == (n, depth) else _PairBuffers(n, depth)
@@ -497,7 +498,9 @@ def ibnn_loss_grad(th: np.ndarray, X: np.ndarray, y: np.ndarray, depth: int, buf
     mu, sd = _log_prior_moments(d)
     z = (th - mu)/sd
     loss = (0.5*float(r @ alpha) + float(np.log(np.diagonal(L)).sum()) + 0.5*float(z[:-1] @ z[:-1]))/n
-    if not grad or not math.isfinite(loss): return loss, None
+    # NaN as well as inf (a variance that overflowed): L-BFGS's line search can step back from inf, not from NaN
+    if not math.isfinite(loss): return math.inf, None
+    if not grad: return loss, None
     # backward: dloss/dK = (K^-1 - α α^T)/(2n) on the pairs, an off-diagonal one counted twice
     Kinv, info = lapack.dpotri(L, lower=1)
     if info: return math.inf, None
