@@ -410,6 +410,8 @@ class BLLEnsemble(BayesianLastLayer):
         return out
 
 # %% ../nbs/11_surrogate.ipynb #d98e8075
+_COS_LIMIT = 1 - 1e-9   # cos θ is clamped to [-_COS_LIMIT, _COS_LIMIT] (see below)
+
 def arccos_layers(kxy, kxx, kyy, depth: int, bias_var):
     """Covariances after `depth` ReLU layers of an infinitely wide network (weights of variance 2/fan-in, biases of variance
     `bias_var`), from the pre-activation covariances `kxy` (n, m) between two sets of inputs and the variances `kxx` (n,),
@@ -418,15 +420,13 @@ def arccos_layers(kxy, kxx, kyy, depth: int, bias_var):
         s = torch.sqrt(kxx[:, None]*kyy[None, :])
         # cos θ stays inside (-1, 1): arccos' infinite slope at ±1 would make the gradients NaN, while the recursion's
         # own slope in cos θ (π - θ) is finite there
-        c = (kxy/s).clamp(-1 + 1e-9, 1 - 1e-9)
+        c = (kxy/s).clamp(-_COS_LIMIT, _COS_LIMIT)
         theta = torch.arccos(c)
         kxy = bias_var + s*(torch.sin(theta) + (math.pi - theta)*c)/math.pi
         kxx, kyy = bias_var + kxx, bias_var + kyy
     return kxy, kxx, kyy
 
 # %% ../nbs/11_surrogate.ipynb #5b1e7c20
-_COS_LIMIT = 1 - 1e-9   # `arccos_layers`' clamp of cos θ
-
 class _PairBuffers:
     """The pairs i <= j of `n` training rows, on which the symmetric train kernel is computed, and buffers for `depth`
     layers of them, reused from one evaluation of the loss to the next (arrays allocated at every evaluation cost more in
@@ -441,7 +441,7 @@ class _PairBuffers:
         # per layer: the scales s, cos θ, π - θ, f(cos θ), and where the clamp of cos θ passed gradients
         self.S, self.C, self.P, self.F = (np.empty((depth, m)) for _ in range(4))
         self.inside = np.empty((depth, m), dtype=bool)
-        # torch views of cos θ and π - θ: torch's arccos is about twice as fast as numpy's
+        # torch views of cos θ and π - θ: torch's arccos is the faster here
         self.Ct, self.Pt = torch.from_numpy(self.C), torch.from_numpy(self.P)
         self.vI, self.vJ, self.k, self.t, self.u, self.aI, self.aJ = (np.empty(m) for _ in range(7))
         self.square = np.empty(n*n)
@@ -464,12 +464,16 @@ def ibnn_loss_grad(th: np.ndarray, X: np.ndarray, y: np.ndarray, depth: int, buf
     at encoded rows `X` (n, d), plus the negative log prior, at log-parameters `th` (see `InfiniteWidthBNN._unpack`);
     and its gradient in `th` (None without `grad`). `(inf, None)` where the covariance is not positive definite or a
     variance overflows.
-    Numpy with the gradient written out: through autograd the fit took four times as long."""
+    Numpy, the gradient written out by hand: at these sizes autograd's per-operation overhead, not arithmetic, was most
+    of a fit (as for `StackedMLP`'s hand-written passes)."""
     n, d = X.shape
     B = buffers if buffers is not None and (buffers.n, buffers.depth) == (n, depth) else _PairBuffers(n, depth)
     I, J = B.I, B.J
-    w, b0, b, s2 = np.exp(th[:d]), math.exp(th[d]), math.exp(th[d + 1]), math.exp(th[d + 2])
-    noise_raw = math.exp(th[d + 3]); noise, c0 = noise_raw + 1e-6, th[d + 4]
+    with np.errstate(over="ignore"): w = np.exp(th[:d])
+    try: b0, b, s2, noise_raw = (math.exp(v) for v in th[d:d + 4])
+    except OverflowError: return math.inf, None   # a variance overflowed: no covariance to factor
+    if not np.isfinite(w).all(): return math.inf, None
+    noise, c0 = noise_raw + 1e-6, th[d + 4]
     # the input layer, then the arc-cosine recursion on the pairs; layer l's input variances are v0 + l b
     XX = X*X
     v0 = b0 + XX @ w
