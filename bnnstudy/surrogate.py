@@ -15,8 +15,8 @@ from .core import check_real, check_int
 # %% auto #0
 __all__ = ['SURROGATES', 'StackedMLP', 'train_stacked', 'SurrogateProtocol', 'one_thread', 'Surrogate', 'DeepEnsemble',
            'MCDropoutMLP', 'bayesian_linear_regression', 'BayesianLastLayer', 'BLLEnsemble', 'arccos_layers',
-           'ibnn_loss_grad', 'InfiniteWidthBNN', 'heldout_scores', 'register_surrogate', 'make_surrogate',
-           'level_features', 'OnFeatures']
+           'ibnn_loss_grad', 'circle_features', 'InfiniteWidthBNN', 'heldout_scores', 'register_surrogate',
+           'make_surrogate', 'level_features', 'OnFeatures']
 
 # %% ../nbs/11_surrogate.ipynb #f453c7df
 class StackedMLP:
@@ -537,16 +537,31 @@ def ibnn_loss_grad(th: np.ndarray, X: np.ndarray, y: np.ndarray, depth: int, buf
 
 
 # %% ../nbs/11_surrogate.ipynb #218804f1
+_IBNN_INPUTS = ("centred", "circle")
+
+def circle_features(X):
+    """Each coordinate x of rows `X` as the point (cos x, sin x): columns cos X, then sin X (numpy or torch). Every row
+    has the same norm, so the arc-cosine kernel gives every point of the cube the same prior variance and depends on
+    the differences of coordinates only (centred coordinates give the corners the largest variance, and expected
+    improvement goes there); 2 radians span the unit interval, the scale the centred coordinates have near each other."""
+    if isinstance(X, torch.Tensor): return torch.cat([torch.cos(X), torch.sin(X)], 1)
+    X = np.asarray(X, dtype=float)
+    return np.concatenate([np.cos(X), np.sin(X)], 1)
+
 class InfiniteWidthBNN(Surrogate):
     """The exact posterior of an infinitely wide Bayesian ReLU network with `depth` hidden layers (a Gaussian process with
     the arc-cosine kernel), its prior variances fitted by maximum marginal likelihood (`ibnn_loss_grad`): `iters` L-BFGS
     iterations from fixed starting values, `warm_iters` from the last fit's values when this object is refitted (one
     point more than the last fit: its optimum is a close start; `BNNOptimizer` builds a new surrogate at every ask, so
     its fits are all cold). There are no random weights: the fit is deterministic and `seed` is accepted for the common
-    interface only."""
-    def __init__(self, depth: int = 10, iters: int = 60, warm_iters: int = 8, seed: int = 0, warm_start: bool = True):
+    interface only. `inputs`: how the network sees a coordinate x of [-1, 1] (the encoding centred): `"centred"`, as x;
+    `"circle"`, as the point (cos x, sin x) of a circle, both with x's weight variance (`circle_features`)."""
+    def __init__(self, depth: int = 10, iters: int = 60, warm_iters: int = 8, seed: int = 0, warm_start: bool = True,
+                 inputs: str = "centred"):
         super().__init__(seed, warm_start)
         self.depth, self.iters, self.warm_iters = check_int(depth, "depth"), check_int(iters, "iters"), check_int(warm_iters, "warm_iters")
+        if inputs not in _IBNN_INPUTS: raise ValueError(f"inputs must be one of {_IBNN_INPUTS}, got {inputs!r}")
+        self.inputs = inputs
 
     # the log-parameters: per-input weight variances (d), input bias variance, hidden bias variance, output scale s^2,
     # noise variance, and the constant mean (not a log); standardised targets, so 1 is the natural scale of s^2
@@ -560,6 +575,9 @@ class InfiniteWidthBNN(Surrogate):
 
     def _kernel(self, A, B, p, diag: bool = False):
         "s^2 times the network's output covariance between rows of `A` and `B` (only its diagonal at `A` with `diag`)."
+        if self.inputs == "circle":   # B is A: the train kernel, kept symmetric
+            same, A = B is A, circle_features(A)
+            B, p = A if same else circle_features(B), p | dict(w=torch.cat([p["w"], p["w"]]))
         ka = p["b0"] + (A*A*p["w"]).sum(1)
         if diag: return p["s2"]*(ka + self.depth*p["b"])   # each layer adds its bias variance to the variances
         kb = ka if B is A else p["b0"] + (B*B*p["w"]).sum(1)
@@ -571,15 +589,24 @@ class InfiniteWidthBNN(Surrogate):
         warm = warm and getattr(self, "theta", None) is not None
         start = self.theta if warm else self._start(X.shape[1])
         th = start.clone()
+        Xf = circle_features(X) if self.inputs == "circle" else X
         opt = torch.optim.LBFGS([th], lr=1, max_iter=self.warm_iters if warm else self.iters, line_search_fn="strong_wolfe")
         def closure():   # the numpy objective and its gradient (where the loss is not finite there is none: zeros to L-BFGS)
-            loss, g = ibnn_loss_grad(th.numpy(), X, y, self.depth, buffers)
+            loss, g = self._objective(th.numpy(), Xf, y, buffers)
             th.grad = None if g is None else torch.from_numpy(g)
             return torch.tensor(loss, dtype=torch.float64)
         opt.step(closure)
-        ok = math.isfinite(ibnn_loss_grad(th.numpy(), X, y, self.depth, buffers, grad=False)[0])
+        ok = math.isfinite(self._objective(th.numpy(), Xf, y, buffers, grad=False)[0])
         self.theta = th.clone() if ok else start   # a failed search keeps its start (the last fit's values, or the fixed ones)
         self._condition(torch.from_numpy(X), torch.from_numpy(y))
+
+    def _objective(self, th, Xf, y, buffers=None, grad: bool = True):
+        """`ibnn_loss_grad` at log-parameters `th` for the network's input rows `Xf` (`circle_features` of the centred rows
+        on the circle: there each weight variance serves two columns, so it is repeated and its two gradients summed)."""
+        if self.inputs != "circle": return ibnn_loss_grad(th, Xf, y, self.depth, buffers, grad)
+        d = len(th) - 5
+        loss, g = ibnn_loss_grad(np.r_[th[:d], th], Xf, y, self.depth, buffers, grad)
+        return loss, None if g is None else np.r_[g[:d] + g[d:2*d], g[2*d:]]
 
     def _condition(self, X, y):
         "The Cholesky factor and weights for training rows `X` and standardised targets `y` at the fitted parameters."
