@@ -33,6 +33,20 @@ def test_tables_evals_to_random_rank_and_paired_test():
     s = H.suite_summary(e, {"all": ["p"]})
     assert s.loc[("all", "tpe"), "median"] == 50
 
+def test_summary_interval_brackets_the_seed_spread_and_the_report_shows_it():
+    d = _toy()
+    # bnn's seeds reach random search's median target (0.125 at 100) at 16-24 evaluations, so a redraw of the 6 seeds moves its
+    # median curve's crossing inside that range; random search ends at its own target
+    iv = H.summary_interval(d, {"all": ["p"]}, n_boot=300)
+    lo, hi = map(int, iv[("all", "bnn")].split("-"))
+    assert 16 <= lo <= 20 <= hi <= 24 and lo < hi
+    assert iv[("all", "random")].endswith("-100")
+    assert iv.equals(H.summary_interval(d, {"all": ["p"]}, n_boot=300))   # seeded: the same interval again
+    md = H.report(d, None, "cmd", groups={"all": ["p"]})
+    assert "| group | method | problems | median | worst | worst_problem | median 90% |" in md
+    full = H.summary_interval(d, {"all": ["p"]})   # the report's 1,000 replicates
+    assert f"| all | bnn | 1 | 20 | 20 | p | {full[('all', 'bnn')]} |" in md
+
 def test_main_resumes_and_writes_the_markdown(tmp_path):
     out = tmp_path/"b.csv"
     a = H.main(seeds=2, evals=8, problems="mixed", methods="random,tpe", workers=1, out=str(out), nll=False, ratio=False, rank=False, incumbent=False, ask="")

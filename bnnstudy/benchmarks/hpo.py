@@ -25,9 +25,9 @@ except ImportError:   # before the optimizers transformed their targets: utiliti
 # %% auto #0
 __all__ = ['SYNTHETIC', 'SUITE', 'GROUPS', 'METHODS', 'RENAMED', 'RENAMED_SURROGATES', 'TIMING', 'get_problem', 'expand',
            'optimizer_for', 'evaluations', 'run', 'regret_table', 'evals_to_random', 'average_rank', 'wilcoxon_table',
-           'on_common_seeds', 'suite_summary', 'ask_seconds', 'fitted_surrogates', 'heldout_nll', 'variance_ratio',
-           'rank_correlation', 'conditional_problems', 'effective_repeats', 'incumbent_gap', 'merge_extras',
-           'rename_chains', 'report', 'main']
+           'on_common_seeds', 'suite_summary', 'summary_interval', 'ask_seconds', 'fitted_surrogates', 'heldout_nll',
+           'variance_ratio', 'rank_correlation', 'conditional_problems', 'effective_repeats', 'incumbent_gap',
+           'merge_extras', 'rename_chains', 'report', 'main']
 
 # %% ../../nbs/82_bench_hpo.ipynb #1af2c170
 _BRANIN_CAT = {"a": (1.0, 0.0), "b": (0.0, 3.0), "c": (4.0, -2.0)}   # category -> (offset, shift of x1)
@@ -269,6 +269,39 @@ def suite_summary(e2r: pd.DataFrame, groups: dict, ran: pd.DataFrame | None = No
                              worst_problem=r.idxmax()))
     return pd.DataFrame(rows).set_index(["group", "method"])
 
+# %% ../../nbs/82_bench_hpo.ipynb #b00751a1
+def summary_interval(curves: pd.DataFrame, groups: dict, ran: dict | None = None, n_boot: int = 1000, level: float = 0.9,
+                     seed: int = 0) -> pd.Series:
+    """A bootstrap interval (`level`, percentile) of each method's median over a group's problems of the evaluations to
+    match random search (`suite_summary`'s "median"): each replicate redraws the seeds of every run set (problem x method,
+    random search's included) with replacement and recomputes the median curves, random search's target and the
+    median over the problems the method ran (`ran`: a problems -> methods -> bool mask). How far the summary moves when
+    other seeds had been drawn: two methods whose intervals overlap widely are not told apart by it."""
+    rng = np.random.default_rng(seed)
+    n = int(curves.evals.max())
+    e2r = {}   # (problem, method) -> (n_boot,) evaluations to match random, never: n + 1
+    for p, d in curves.groupby("problem"):
+        cube = {m: g.pivot_table(index="seed", columns="evals", values="regret").reindex(columns=range(1, n + 1)).to_numpy()
+                for m, g in d.groupby("method")}
+        if "random" not in cube: continue
+        def medians(R):   # (n_boot, n): median curves of the resampled seeds
+            return np.median(R[rng.integers(0, len(R), (n_boot, len(R)))], axis=1)
+        curves_b = {m: medians(R) for m, R in cube.items()}
+        target = curves_b["random"][:, -1]   # random search's own replicate: it reaches its target by the budget
+        for m, med in curves_b.items():
+            hit = med <= target[:, None]
+            e2r[(p, m)] = np.where(hit.any(1), hit.argmax(1) + 1.0, n + 1.0)
+    out = {}
+    lo, hi = 100*(1 - level)/2, 100*(1 + level)/2
+    for g, names in groups.items():
+        for m in sorted({m for (_, m) in e2r}):
+            rows = [e2r[(p, m)] for p in names if (p, m) in e2r and (ran is None or ran.get(p, {}).get(m, False))]
+            if not rows: continue
+            med = np.median(np.stack(rows), axis=0)
+            out[(g, m)] = f"{np.percentile(med, lo):.0f}-{np.percentile(med, hi):.0f}"
+    return pd.Series(out, dtype=object).rename_axis(["group", "method"])
+
+
 # %% ../../nbs/82_bench_hpo.ipynb #925d9662
 def ask_seconds(method: str, n: int = 100, problem: str = "hartmann6", repeats: int = 3, seed: int = 0, clock=time.process_time) -> float:
     """Median seconds of one `ask` with `n` observations told (one torch thread). CPU seconds of this process by default:
@@ -500,8 +533,11 @@ def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: st
          "## Seeds completed", "", md_table(seeds.fillna(0).astype(int)), ""]
     if e2r is not None:
         L += ["## Summary: evaluations to match random search", "",
-              f"Evaluations a method's median regret curve needs to reach random search's median regret after {n} (never: {n + 1} in the summary).", "",
-              md_table(suite_summary(e2r, groups, ran.to_dict("dict"), n), ".0f"), "",
+              f"Evaluations a method's median regret curve needs to reach random search's median regret after {n} (never: {n + 1} in the summary). "
+              "`median 90%`: a bootstrap interval of the median over the group, every run set's seeds redrawn 1,000 times "
+              "(`summary_interval`).", "",
+              md_table(suite_summary(e2r, groups, ran.to_dict("dict"), n)
+                       .join(summary_interval(curves, groups, ran.to_dict("dict")).rename("median 90%")), ".0f"), "",
               md_table(e2r.T.map(_fmt).where(ran.reindex(index=e2r.index, columns=e2r.columns, fill_value=False).T, "-").rename_axis("problem")),
               "", "(-: not run)", ""]
     if {reference, "tpe", "random"} <= set(curves.method):
