@@ -471,10 +471,14 @@ class BNNOptimizer(ModelOptimizer):
         return level_features(self.space)
 
     def _surrogate(self, seed):
-        from bnnstudy.surrogate import make_surrogate, OnFeatures
-        model = make_surrogate(self.surrogate, seed=seed, **self.surrogate_kw)
+        from bnnstudy.surrogate import make_surrogate, OnFeatures, parameter_groups
         features = self._level_map
-        return OnFeatures(model, features) if self.uses_level_features and features.n_extra else model
+        levels = bool(self.uses_level_features and features.n_extra)
+        kw = self.surrogate_kw
+        if kw.get("groups") == "parameter":   # one weight variance per parameter, over all the columns that encode it
+            kw = kw | dict(groups=parameter_groups(self.space, levels))
+        model = make_surrogate(self.surrogate, seed=seed, **kw)
+        return OnFeatures(model, features) if levels else model
 
     @property
     def uses_level_features(self) -> bool:

@@ -16,7 +16,7 @@ from .core import check_real, check_int
 __all__ = ['SURROGATES', 'StackedMLP', 'train_stacked', 'SurrogateProtocol', 'one_thread', 'Surrogate', 'DeepEnsemble',
            'MCDropoutMLP', 'bayesian_linear_regression', 'BayesianLastLayer', 'BLLEnsemble', 'arccos_layers',
            'ibnn_loss_grad', 'circle_features', 'InfiniteWidthBNN', 'heldout_scores', 'register_surrogate',
-           'make_surrogate', 'level_features', 'OnFeatures']
+           'make_surrogate', 'level_features', 'parameter_groups', 'OnFeatures']
 
 # %% ../nbs/11_surrogate.ipynb #f453c7df
 class StackedMLP:
@@ -555,23 +555,38 @@ class InfiniteWidthBNN(Surrogate):
     point more than the last fit: its optimum is a close start; `BNNOptimizer` builds a new surrogate at every ask, so
     its fits are all cold). There are no random weights: the fit is deterministic and `seed` is accepted for the common
     interface only. `inputs`: how the network sees a coordinate x of [-1, 1] (the encoding centred): `"centred"`, as x;
-    `"circle"`, as the point (cos x, sin x) of a circle, both with x's weight variance (`circle_features`)."""
+    `"circle"`, as the point (cos x, sin x) of a circle, both with x's weight variance (`circle_features`). `groups`: for
+    each input column, the index (0, 1, …) of its weight variance, so that the columns of one group share one (a
+    parameter's one-hot or thermometer columns: `BNNOptimizer(surrogate_kw=dict(groups="parameter"))`); default: each
+    column its own."""
     def __init__(self, depth: int = 10, iters: int = 60, warm_iters: int = 8, seed: int = 0, warm_start: bool = True,
-                 inputs: str = "centred"):
+                 inputs: str = "centred", groups=None):
         super().__init__(seed, warm_start)
         self.depth, self.iters, self.warm_iters = check_int(depth, "depth"), check_int(iters, "iters"), check_int(warm_iters, "warm_iters")
         if inputs not in _IBNN_INPUTS: raise ValueError(f"inputs must be one of {_IBNN_INPUTS}, got {inputs!r}")
         self.inputs = inputs
+        if groups is not None:
+            groups = np.asarray(groups)
+            if groups.ndim != 1 or not np.issubdtype(groups.dtype, np.integer) or set(groups.tolist()) != set(range(int(groups.max()) + 1)):
+                raise ValueError(f"groups must list, per input column, a weight index 0, 1, … using each index; got {groups.tolist()!r}")
+        self.groups = groups
+
+    def _n_weights(self, d: int) -> int:
+        "How many weight variances `d` input columns have."
+        if self.groups is None: return d
+        if len(self.groups) != d: raise ValueError(f"groups names {len(self.groups)} columns but the inputs have {d}; give one index per column")
+        return int(self.groups.max()) + 1
 
     # the log-parameters: per-input weight variances (d), input bias variance, hidden bias variance, output scale s^2,
     # noise variance, and the constant mean (not a log); standardised targets, so 1 is the natural scale of s^2
     def _unpack(self, th):
-        d = self.dim_
-        return dict(w=th[:d].exp(), b0=th[d].exp(), b=th[d + 1].exp(), s2=th[d + 2].exp(), noise=th[d + 3].exp() + 1e-6,
-                    c=th[d + 4])
+        d = self._n_weights(self.dim_)
+        w = th[:d].exp()
+        return dict(w=w if self.groups is None else w[torch.from_numpy(self.groups)], b0=th[d].exp(), b=th[d + 1].exp(),
+                    s2=th[d + 2].exp(), noise=th[d + 3].exp() + 1e-6, c=th[d + 4])
 
     def _start(self, d: int) -> torch.Tensor:
-        return torch.tensor([0.0]*d + [0.0, math.log(0.1), 0.0, math.log(1e-2), 0.0], dtype=torch.float64)
+        return torch.tensor([0.0]*self._n_weights(d) + [0.0, math.log(0.1), 0.0, math.log(1e-2), 0.0], dtype=torch.float64)
 
     def _kernel(self, A, B, p, diag: bool = False):
         "s^2 times the network's output covariance between rows of `A` and `B` (only its diagonal at `A` with `diag`)."
@@ -602,11 +617,18 @@ class InfiniteWidthBNN(Surrogate):
 
     def _objective(self, th, Xf, y, buffers=None, grad: bool = True):
         """`ibnn_loss_grad` at log-parameters `th` for the network's input rows `Xf` (`circle_features` of the centred rows
-        on the circle: there each weight variance serves two columns, so it is repeated and its two gradients summed)."""
-        if self.inputs != "circle": return ibnn_loss_grad(th, Xf, y, self.depth, buffers, grad)
-        d = len(th) - 5
-        loss, g = ibnn_loss_grad(np.r_[th[:d], th], Xf, y, self.depth, buffers, grad)
-        return loss, None if g is None else np.r_[g[:d] + g[d:2*d], g[2*d:]]
+        on the circle). A weight variance that serves several columns (a group's, and on the circle each column's two) is
+        repeated for each and their gradients summed; the prior counts once per column."""
+        if self.inputs != "circle" and self.groups is None: return ibnn_loss_grad(th, Xf, y, self.depth, buffers, grad)
+        k = len(th) - 5
+        cols = th[:k] if self.groups is None else th[:k][self.groups]
+        d = len(cols)
+        full = np.r_[cols, cols, th[k:]] if self.inputs == "circle" else np.r_[cols, th[k:]]
+        loss, g = ibnn_loss_grad(full, Xf, y, self.depth, buffers, grad)
+        if g is None: return loss, None
+        per_column = g[:d] + g[d:2*d] if self.inputs == "circle" else g[:d]
+        tied = per_column if self.groups is None else np.bincount(self.groups, per_column, minlength=k)
+        return loss, np.r_[tied, g[len(full) - 5:]]
 
     def _condition(self, X, y):
         "The Cholesky factor and weights for training rows `X` and standardised targets `y` at the fitted parameters."
@@ -697,6 +719,14 @@ def level_features(space) -> callable:
         return np.concatenate(cols, axis=1)
     features.n_extra = sum(p.n_values - 1 for _, p in steps)
     return features
+
+def parameter_groups(space, levels: bool = False) -> np.ndarray:
+    """For each surrogate input column, the index of the parameter it encodes: the encoding's columns (a categorical's
+    one-hot columns share one), then with `levels` the thermometer bits of `level_features`, in its order."""
+    ps = list(space.params.values())
+    cols = [np.full(p.width, j) for j, p in enumerate(ps)]
+    if levels: cols += [np.full(p.n_values - 1, j) for j, p in enumerate(ps) if getattr(p, "ordinal", False) and hasattr(p, "values")]
+    return np.concatenate(cols)
 
 # %% ../nbs/11_surrogate.ipynb #be162ddc
 class OnFeatures:

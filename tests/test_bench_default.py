@@ -71,3 +71,15 @@ def test_bootstrap_members_differ_at_the_data():
     _, v_boot = DeepEnsemble(seed=0, bootstrap=True).fit(X, y).predict(X)
     _, v_same = DeepEnsemble(seed=0, bootstrap=False).fit(X, y).predict(X)
     assert v_boot.mean() > v_same.mean()   # resampled members disagree more where points were left out
+
+def test_parameter_groups_give_the_network_one_weight_variance_per_parameter():
+    levels = SearchSpace(k=Choice(["a", "b", "c"]), n=Ordinal([1, 2, 4, 8]))   # level bits on: k's 3 one-hot, n's coordinate and 3 bits
+    opt = make_optimizer("bnn", levels, seed=0, surrogate_kw=dict(groups="parameter"))
+    assert opt.surrogate_kw == dict(groups="parameter")   # stored with the study as the user gave it
+    assert list(opt._surrogate(0).base.groups) == [0, 0, 0, 1, 1, 1, 1]
+    assert list(make_optimizer("bnn", SPACE, surrogate_kw=dict(groups="parameter"))._surrogate(0).groups) == [0, 1, 1, 2]
+    ps = levels.sample(8, np.random.default_rng(0))
+    fitted = opt._surrogate(0).fit(levels.encode(ps), [p["n"] + (p["k"] == "b") for p in ps])
+    assert fitted.base.theta.shape == (2 + 5,)   # two weight variances, then the biases, scale, noise and mean
+    for p in ps: opt.tell(p, p["n"] + (p["k"] == "b"))
+    assert opt.ask().source == "model"

@@ -118,7 +118,10 @@ _ABLATIONS = {"raw": dict(output_transform="none"), "global": dict(local_every=0
               "circle": dict(surrogate_kw=dict(inputs="circle")),
               # smaller initial designs than `default_n_initial` (one more point than parameters, at least 5): the model
               # takes over sooner
-              "init3": dict(n_initial=3), "init5": dict(n_initial=5)}
+              "init3": dict(n_initial=3), "init5": dict(n_initial=5),
+              # one weight variance per parameter instead of one per input column (a categorical's one-hot columns and an
+              # ordered parameter's coordinate and thermometer bits share it): fewer prior variances to fit to few points
+              "tied": dict(surrogate_kw=dict(groups="parameter"))}
 
 def _with(base: dict, kw: dict) -> dict:
     "`kw` over `base`, `surrogate_kw` and `acquisition_kw` merged key by key, so ablations combine ('+tightnoise+s400')."
@@ -134,7 +137,8 @@ def optimizer_for(method: str, space: SearchSpace, seed: int, evals: int, **kw):
     '+tightnoise' (the BLL's noise at most 0.2 sd, min_beta 25), '+bootstrap' (an ensemble surrogate's members bootstrapped),
     '+s400' and '+s150' (the BLL's network trained 400 steps at lr 0.01, 150 at 0.02), '+ei', '+ts' and '+ucb' (the acquisition),
     '+t2' and '+t05' (Thompson draws at temperature 2 and 0.5), '+d1', '+d3', '+d6' (the infinitely wide network's depth),
-    '+circle' (its coordinates on a circle), '+init3' and '+init5' (initial designs of 3 and 5 points)."""
+    '+circle' (its coordinates on a circle), '+init3' and '+init5' (initial designs of 3 and 5 points),
+    '+tied' (one weight variance per parameter)."""
     method, *flags = method.split("+")
     unknown = set(flags) - set(_ABLATIONS)
     if unknown: raise ValueError(f"unknown ablation {sorted(unknown)[0]!r} in the method name; choose from {list(_ABLATIONS)}")
