@@ -703,13 +703,18 @@ def make_surrogate(name: str = "ensemble", seed: int = 0, **kw) -> SurrogateProt
 
 
 # %% ../nbs/11_surrogate.ipynb #1481a9c3
+def _ordered_params(space) -> list[tuple]:
+    "(first encoded column, index, parameter) of each ordered list of levels of `space` (an `Ordinal`, a `Choice` of numbers)."
+    out, start = [], 0
+    for j, p in enumerate(space.params.values()):
+        if getattr(p, "ordinal", False) and hasattr(p, "values"): out.append((start, j, p))
+        start += p.width
+    return out
+
 def level_features(space) -> callable:
     """A map from encoded rows of `space` (its unit-cube encoding) to surrogate inputs: each ordered `Choice`/`Ordinal`
     coordinate is kept and followed by its thermometer code (bit k: level index >= k, for k = 1 … levels-1)."""
-    steps, start = [], 0
-    for p in space.params.values():
-        if getattr(p, "ordinal", False) and hasattr(p, "values"): steps.append((start, p))
-        start += p.width
+    steps = [(start, p) for start, _, p in _ordered_params(space)]
     def features(X):
         X = np.asarray(X, dtype=np.float64)
         cols = [X]
@@ -725,7 +730,7 @@ def parameter_groups(space, levels: bool = False) -> np.ndarray:
     one-hot columns share one), then with `levels` the thermometer bits of `level_features`, in its order."""
     ps = list(space.params.values())
     cols = [np.full(p.width, j) for j, p in enumerate(ps)]
-    if levels: cols += [np.full(p.n_values - 1, j) for j, p in enumerate(ps) if getattr(p, "ordinal", False) and hasattr(p, "values")]
+    if levels: cols += [np.full(p.n_values - 1, j) for _, j, p in _ordered_params(space)]
     return np.concatenate(cols)
 
 # %% ../nbs/11_surrogate.ipynb #be162ddc
