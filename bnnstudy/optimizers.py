@@ -41,6 +41,7 @@ def space_to_json(space: SearchSpace) -> dict:
         if isinstance(p, Ordinal): out[name] = {"type": "ordinal", "values": list(p.values)}
         elif isinstance(p, Choice): out[name] = {"type": "choice", "values": list(p.values)}
         else: out[name] = {"type": "float" if isinstance(p, Float) else "int", "low": p.low, "high": p.high, "log": p.log}
+    for name, parents in space.conditions.items(): out[name]["when"] = {q: list(v) for q, v in parents.items()}
     try: same = space_from_json(json.loads(json.dumps(out))) == space
     except (TypeError, ValueError): same = False
     if not same:
@@ -51,7 +52,9 @@ def space_from_json(d: dict) -> SearchSpace:
     "The `SearchSpace` written by `space_to_json`."
     make = {"float": lambda s: Float(s["low"], s["high"], log=s["log"]), "int": lambda s: Int(s["low"], s["high"], log=s["log"]),
             "choice": lambda s: Choice(s["values"]), "ordinal": lambda s: Ordinal(s["values"])}
-    return SearchSpace(**{k: make[s["type"]](s) for k, s in d.items()})
+    space = SearchSpace(**{k: make[s["type"]](s) for k, s in d.items()})
+    conditions = {k: s["when"] for k, s in d.items() if "when" in s}   # absent in studies stored before `when`
+    return space.when(**conditions) if conditions else space
 
 # %% ../nbs/14_optimizers.ipynb #6219d9b7
 _RESERVED = {"trial", "value", "status", "best", "error", "source", "started", "finished", "duration", "ask_seconds"}
@@ -509,6 +512,20 @@ def optuna_distributions(space: SearchSpace) -> dict:
         return CategoricalDistribution(p.values)
     return {k: dist(p) for k, p in space.params.items()}
 
+def _suggest_active(space: SearchSpace, trial, dists: dict) -> dict:
+    """A configuration from an Optuna `trial`, define-by-run: parents first, each parameter suggested only where the
+    values suggested so far make it active (`SearchSpace.when`); the inactive ones at their `inactive_values`."""
+    from optuna.distributions import IntDistribution, CategoricalDistribution
+    row, index = space.inactive_values.copy(), {k: j for j, k in enumerate(space.names)}
+    for k in space.parents_first:
+        if k in space.conditions and not space.active_native(row)[0, index[k]]: continue
+        d = dists[k]
+        if isinstance(d, CategoricalDistribution): v = trial.suggest_categorical(k, d.choices)
+        elif isinstance(d, IntDistribution): v = trial.suggest_int(k, d.low, d.high, log=d.log)
+        else: v = trial.suggest_float(k, d.low, d.high, log=d.log)
+        row[index[k]] = space.params[k].to_native(k, v)
+    return space.from_native(row)[0]
+
 class _QuietOptuna:
     "Silence Optuna's INFO logs (one per created study) inside the block."
     def __enter__(self):
@@ -538,9 +555,9 @@ class TPEOptimizer(Optimizer):
         study, drawn = self._study, []
         study.sampler = optuna.samplers.TPESampler(seed=int(rng.integers(2**31 - 1)), n_startup_trials=self.n_startup_trials, **self.tpe_kw)
         def draw(k):
-            out = [study.ask(self._dists) for _ in range(k)]
+            out = [study.ask(self._dists) for _ in range(k)] if not self.space.conditions else [study.ask() for _ in range(k)]
             drawn.extend(out); self._n_study += k
-            return [t.params for t in out]
+            return [t.params for t in out] if not self.space.conditions else [_suggest_active(self.space, t, self._dists) for t in out]
         try: return _unique_proposals(self, draw, n, rng, "tpe", oversample=False)
         finally:   # draws are scratch: the trials `ask` hands out join the study as running at the next sync
             for t in drawn: study.tell(t, state=TrialState.FAIL)
@@ -556,9 +573,13 @@ def _sync_study(self: TPEOptimizer):
         self._dists = optuna_distributions(self.space)
     study, state = self._study, lambda t: TrialState.COMPLETE if t.status == "completed" else TrialState.FAIL
     value = lambda t: self._loss(t.value) if t.status == "completed" else None
+    def given(t):   # a conditional space: Optuna sees only the active parameters, as its define-by-run trials hold them
+        if not self.space.conditions: return dict(params=t.params, distributions=self._dists)
+        active = self.space.active(t.params)
+        return dict(params={k: t.params[k] for k in active}, distributions={k: self._dists[k] for k in active})
     for t in self._told:   # tell order, as a fresh study would hold them
         if t.id not in self._numbers:
-            study.add_trial(create_trial(params=t.params, distributions=self._dists, value=value(t), state=state(t)))
+            study.add_trial(create_trial(**given(t), value=value(t), state=state(t)))
             self._numbers[t.id] = (self._n_study, True); self._n_study += 1
         elif not self._numbers[t.id][1]:   # was pending when added: finish it
             study.tell(self._numbers[t.id][0], value(t), state=state(t))
@@ -566,7 +587,7 @@ def _sync_study(self: TPEOptimizer):
     for i in sorted(self._trials):
         t = self._trials[i]
         if not t.told and i not in self._numbers:
-            study.add_trial(create_trial(params=t.params, distributions=self._dists, state=TrialState.RUNNING))
+            study.add_trial(create_trial(**given(t), state=TrialState.RUNNING))
             self._numbers[i] = (self._n_study, False); self._n_study += 1
 
 # %% ../nbs/14_optimizers.ipynb #568c8c5d

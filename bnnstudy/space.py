@@ -162,6 +162,7 @@ class SearchSpace:
         widths = [p.width for p in self.params.values()]
         self.dim = int(sum(widths))
         self._slices = dict(zip(self.names, (slice(a, a + w) for a, w in zip(np.cumsum([0] + widths[:-1]), widths))))
+        self.conditions = {}   # parameter -> {parent: allowed values}; set by `when`
 
     @classmethod
     def from_dict(cls, spec: dict) -> SearchSpace:
@@ -180,8 +181,102 @@ class SearchSpace:
     def __len__(self): return len(self.params)
     def __getitem__(self, name): return self.params[name]
     def __iter__(self): return iter(self.names)
-    def __repr__(self): return "SearchSpace(" + ", ".join(f"{k}={p!r}" for k, p in self.params.items()) + ")"
-    def __eq__(self, other): return isinstance(other, SearchSpace) and self.params == other.params and self.names == other.names
+    def __repr__(self):
+        out = "SearchSpace(" + ", ".join(f"{k}={p!r}" for k, p in self.params.items()) + ")"
+        when = ", ".join(f"{k}={ {q: list(v) for q, v in c.items()}!r}" for k, c in self.conditions.items())
+        return out + (f".when({when})" if when else "")
+    def __eq__(self, other):
+        return (isinstance(other, SearchSpace) and self.params == other.params and self.names == other.names
+                and self.conditions == other.conditions)
+
+# %% ../nbs/10_space.ipynb #c0d1f002
+def _condition_order(names: list, conditions: dict) -> list:
+    "The conditioned parameters, each after the conditioned parents it depends on; a cycle is an error."
+    order, state = [], {}
+    def visit(k, path):
+        if state.get(k) == "done": return
+        if state.get(k) == "open": raise ValueError(f"the conditions form a cycle: {' -> '.join(path + [k])}; a parameter cannot depend on itself")
+        state[k] = "open"
+        for q in conditions.get(k, {}): visit(q, path + [k])
+        state[k] = "done"
+        if k in conditions: order.append(k)
+    for k in names: visit(k, [])
+    return order
+
+@patch
+def when(self: SearchSpace, **conditions: dict) -> SearchSpace:
+    """A copy of the space in which each named parameter is active only when its parents take one of the listed values,
+    e.g. `when(gamma={"kernel": ["rbf", "sigmoid"]})`; parents are `Choice`, `Ordinal` or `Int` parameters. Conditions
+    already on the space stay, a parameter named again gets the new ones."""
+    merged = {k: dict(v) for k, v in self.conditions.items()}
+    for child, parents in conditions.items():
+        if child not in self.params: raise ValueError(f"unknown parameter {child!r} in a condition; the space has {self.names}")
+        if not isinstance(parents, dict) or not parents:
+            raise TypeError(f"the condition of {child!r} must be a dict of parent -> allowed values, e.g. {{'kernel': ['rbf']}}, got {parents!r}")
+        merged[child] = {}
+        for parent, values in parents.items():
+            if parent not in self.params: raise ValueError(f"unknown parent {parent!r} in the condition of {child!r}; the space has {self.names}")
+            p = self.params[parent]
+            if isinstance(p, Float): raise TypeError(f"parent {parent!r} of {child!r} is a Float; a condition needs a Choice, Ordinal or Int parent")
+            values = list(values) if isinstance(values, (list, tuple, set, frozenset)) else [values]
+            if not values: raise ValueError(f"the condition of {child!r} on {parent!r} lists no values; give at least one")
+            merged[child][parent] = tuple(p.to_value(p.to_native(parent, v)) for v in values)   # checked like a configuration's values
+    out = SearchSpace(**self.params)
+    _condition_order(out.names, merged)   # no cycles
+    out.conditions = merged
+    return out
+
+
+# %% ../nbs/10_space.ipynb #c0d1f004
+@patch(as_prop=True)
+def inactive_values(self: SearchSpace) -> np.ndarray:
+    "The native value each parameter takes where it is inactive: the middle of its range (a centred input of 0)."
+    return np.array([p.unit_to_native(np.array([0.5]))[0] for p in self.params.values()], dtype=float)
+
+@patch(as_prop=True)
+def parents_first(self: SearchSpace) -> list[str]:
+    "The parameter names in an order where every parent comes before the parameters its conditions govern."
+    return [k for k in self.names if k not in self.conditions] + _condition_order(self.names, self.conditions)
+
+@patch
+def active_native(self: SearchSpace, N: np.ndarray) -> np.ndarray:
+    "Boolean `(n, len(space))`: which parameters of native rows `N` are active (all, in a space without conditions)."
+    N = np.asarray(N, dtype=float).reshape(-1, len(self))
+    act = np.ones(N.shape, dtype=bool)
+    index = {k: j for j, k in enumerate(self.names)}
+    for child in _condition_order(self.names, self.conditions):   # parents first, so an inactive parent's children follow it
+        j = index[child]
+        for parent, values in self.conditions[child].items():
+            q, p = index[parent], self.params[parent]
+            act[:, j] &= act[:, q] & np.isin(N[:, q], [p.to_native(parent, v) for v in values])
+    return act
+
+@patch
+def canonical_native(self: SearchSpace, N: np.ndarray) -> np.ndarray:
+    "Native rows `N` with every inactive parameter at its `inactive_values` entry (`N` itself when the space has no conditions)."
+    if not self.conditions: return N
+    N = np.array(N, dtype=float, copy=True).reshape(-1, len(self))
+    off = ~self.active_native(N)
+    N[off] = np.broadcast_to(self.inactive_values, N.shape)[off]
+    return N
+
+@patch
+def active(self: SearchSpace, params: dict) -> list[str]:
+    "The names of the parameters active in configuration `params`."
+    return [k for k, a in zip(self.names, self.active_native(self.to_native(params))[0]) if a]
+
+def _conditional_size(space: SearchSpace) -> int:
+    "Distinct configurations of a finite conditional space: each setting of the parents, times the levels of what it leaves active."
+    parents = [j for j, k in enumerate(space.names) if any(k in c for c in space.conditions.values())]
+    ps = list(space.params.values())
+    P = np.array(list(itertools.product(*(ps[j].native_levels() for j in parents))), dtype=float)
+    N = np.repeat(space.inactive_values[None], len(P), axis=0); N[:, parents] = P
+    N = np.unique(space.canonical_native(N), axis=0)
+    act = space.active_native(N)
+    counts = np.array([p.n_values for p in ps], dtype=object)
+    others = [j for j in range(len(ps)) if j not in parents]
+    return int(sum(math.prod(counts[j] if a[j] else 1 for j in others) for a in act))
+
 
 # %% ../nbs/10_space.ipynb #f02585e8
 @patch
@@ -209,12 +304,12 @@ def to_native(self: SearchSpace, configs) -> np.ndarray:
 def from_native(self: SearchSpace, N: np.ndarray) -> list[dict]:
     "Configurations (plain Python values) of native rows `N`."
     ps = list(self.params.items())
-    return [{k: p.to_value(row[j]) for j, (k, p) in enumerate(ps)} for row in np.asarray(N, dtype=float).reshape(-1, len(ps))]
+    return [{k: p.to_value(row[j]) for j, (k, p) in enumerate(ps)} for row in self.canonical_native(np.asarray(N, dtype=float).reshape(-1, len(ps)))]
 
 @patch
 def encode_native(self: SearchSpace, N: np.ndarray) -> np.ndarray:
     "Encoded rows `(n, dim)` in [0, 1] of native rows `N` (what the surrogates see)."
-    N = np.asarray(N, dtype=float).reshape(-1, len(self.params))
+    N = self.canonical_native(np.asarray(N, dtype=float).reshape(-1, len(self.params)))
     cols = [p.native_to_encoded(N[:, j].astype(np.int64) if isinstance(p, Choice) else N[:, j])
             for j, p in enumerate(self.params.values())]
     return np.concatenate(cols, axis=1) if len(N) else np.zeros((0, self.dim))
@@ -250,8 +345,9 @@ def is_finite(self: SearchSpace) -> bool:
 
 @patch(as_prop=True)
 def size(self: SearchSpace):
-    "Number of configurations (`math.inf` when a parameter is a `Float`)."
-    return math.prod(p.n_values for p in self.params.values()) if self.is_finite else math.inf
+    "Number of distinct configurations (`math.inf` when a parameter is a `Float`; inactive parameters count once, `when`)."
+    if not self.is_finite: return math.inf
+    return math.prod(p.n_values for p in self.params.values()) if not self.conditions else _conditional_size(self)
 
 def _round_significant(a: np.ndarray, digits: int = 10) -> np.ndarray:
     "Round to `digits` significant digits, vectorised (0 stays 0)."
@@ -262,14 +358,14 @@ def _round_significant(a: np.ndarray, digits: int = 10) -> np.ndarray:
 @patch
 def keys_native(self: SearchSpace, N: np.ndarray) -> list[tuple]:
     "`key`s of native rows (integers and choice positions exact, floats to 10 significant digits)."
-    K = np.array(N, dtype=float, copy=True).reshape(-1, len(self))
+    K = np.array(self.canonical_native(np.asarray(N, dtype=float).reshape(-1, len(self))), dtype=float, copy=True)
     for j, p in enumerate(self.params.values()):
         if isinstance(p, Float): K[:, j] = _round_significant(K[:, j])
     return [tuple(r) for r in K.tolist()]
 
 @patch
 def key(self: SearchSpace, params: dict) -> tuple:
-    "A hashable identity of a configuration (floats rounded to 10 significant digits)."
+    "A hashable identity of a configuration (floats rounded to 10 significant digits; inactive parameters ignored, `when`)."
     return self.keys_native(self.to_native(params))[0]
 
 # %% ../nbs/10_space.ipynb #48834ec7
@@ -333,13 +429,17 @@ def grid_native(self: SearchSpace, budget: int) -> np.ndarray:
     "Native rows of `grid(budget)`."
     caps = [p.n_values if not isinstance(p, Float) else math.inf for p in self.params.values()]
     levels = [1]*len(caps)
+    if self.is_finite and budget >= self.size: levels = caps   # the whole space (more raw rows than `size` when conditional)
     while True:   # grow the parameter with the fewest levels while the product stays within the budget
         open_ = [j for j in range(len(caps)) if levels[j] < caps[j] and math.prod(levels)//levels[j]*(levels[j] + 1) <= budget]
         if not open_: break
         j = min(open_, key=lambda j: levels[j])
         levels[j] += 1
     axes = [_levels(p, k) for p, k in zip(self.params.values(), levels)]
-    return np.array(list(itertools.product(*axes)), dtype=float).reshape(-1, len(self))
+    N = np.array(list(itertools.product(*axes)), dtype=float).reshape(-1, len(self))
+    if not self.conditions: return N
+    N = self.canonical_native(N)   # rows that differ only in inactive parameters are one configuration: keep the first
+    return N[np.sort(np.unique(N, axis=0, return_index=True)[1])]
 
 # %% ../nbs/10_space.ipynb #7e0d4334
 def _reflect(u):

@@ -186,10 +186,17 @@ class TrialStore:
         self._lock = threading.RLock()
         self.session, self.timeout = None, timeout
         wal = None if self.path is None else inspect_wal(self.path)
+        # a file this class is creating has a `-creating` marker beside it until its tables are in place: a creator killed
+        # between SQLite's WAL header and its first table leaves what a copied-away .db looks like, and only the marker
+        # tells the two apart (a copy carries no marker; nothing was ever stored in a creation that died there)
+        marker = None if self.path is None else Path(f"{self.path}-creating")
+        if not readonly and marker is not None and (not self.path.exists() or self.path.stat().st_size == 0):
+            marker.parent.mkdir(parents=True, exist_ok=True); marker.touch()
         if self.path is not None and _looks_torn(self.path):
-            raise ValueError(f"{self.where} is an SQLite file without tables or a -wal log beside it: most likely a copy of an "
-                             "open store's .db without its -wal, which holds the trials; copy the .db with its -wal (or use "
-                             "backup_study), or pass a new storage path")
+            if not readonly and marker.exists(): self.path.unlink(); marker.touch()   # start the creation again
+            else: raise ValueError(f"{self.where} is an SQLite file without tables or a -wal log beside it: most likely a copy of an "
+                                  "open store's .db without its -wal, which holds the trials; copy the .db with its -wal (or use "
+                                  "backup_study), or pass a new storage path")
         try:
             self.con = self._connect(timeout)
             tables = self._tables()
@@ -202,6 +209,7 @@ class TrialStore:
             self._columns = [r[1] for r in self.con.execute("PRAGMA table_info(trials)")]
             self._report_recovery(wal)
             if not readonly: self._register()
+            if marker is not None: marker.unlink(missing_ok=True)
         except (sqlite3.DatabaseError, PermissionError) as e:
             folder = self.path.parent if self.path is not None else None
             if folder is not None and folder.is_dir() and not _writable(folder):

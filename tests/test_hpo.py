@@ -313,3 +313,19 @@ def test_tpe_adds_a_told_trial_in_constant_time():
     t = opt.ask(); opt.tell(t, toy(t.params))
     t0 = time.process_time(); opt._sync_study(); took = time.process_time() - t0
     assert took < 0.05, f"adding one told trial to a 300-trial study took {took:.3f} s"
+
+def test_a_conditional_space_is_stored_with_its_conditions_and_never_repeats_a_model(tmp_path):
+    space = SearchSpace(kernel=Choice(["rbf", "linear"]), gamma=Float(1e-3, 1.0, log=True), C=Float(0.1, 10.0, log=True)).when(
+        gamma={"kernel": ["rbf"]})
+    seen = []
+    def objective(p):
+        seen.append(p)
+        return (np.log10(p["C"]) - 0.5)**2 + (0.3 if p["kernel"] == "linear" else (np.log10(p["gamma"]) + 1)**2)
+    path = str(tmp_path/"svm.db")
+    minimize(objective, space, method="bnn", n_trials=12, storage=path, seed=0, progress=False)
+    again = load_study(path)
+    assert again.space == space and again.space.conditions == {"gamma": {"kernel": ("rbf",)}}
+    # the objective got each linear-kernel configuration with gamma at its inactive value, never two gammas for one model
+    assert {p["gamma"] for p in seen if p["kernel"] == "linear"} <= {float(space.from_native(space.inactive_values)[0]["gamma"])}
+    with pytest.raises(ValueError, match="different space"):   # the same parameters without the condition are another space
+        make_optimizer("random", SearchSpace(**space.params), storage=path)

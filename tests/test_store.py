@@ -324,3 +324,21 @@ def test_sqlite_urls_are_paths_and_other_urls_are_refused(tmp_path, monkeypatch)
             make_optimizer("random", space(), storage=url)
     with pytest.raises(ValueError, match="names no file"): make_optimizer("random", space(), storage="sqlite://")
     assert {p.name.split(".db")[0] for p in tmp_path.iterdir()} == {"abs", "rel"}   # no folder named after a URL
+
+def test_a_store_whose_creator_died_right_after_the_wal_switch_opens_as_a_new_store(tmp_path):
+    # the kill window that made a half-created store read as a copied-away one ("SQLite file without tables"): the
+    # creator's journal switch done, the process gone before its first table. Its `-creating` marker says so.
+    import subprocess, sys
+    path = tmp_path/"trials.sqlite"
+    code = ("import os, bnnstudy.store as s\n"
+            "switch = s._switch_to_wal\n"
+            "def killed(con, timeout): switch(con, timeout); os._exit(9)\n"
+            "s._switch_to_wal = killed\n"
+            f"s.TrialStore({str(path)!r})\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 9, res.stderr
+    from bnnstudy.store import TrialStore
+    assert (tmp_path/"trials.sqlite-creating").exists()
+    store = TrialStore(path)   # not refused as a copy without its -wal
+    assert {"study", "trials", "sessions"} <= store._tables()
+    assert not (tmp_path/"trials.sqlite-creating").exists()   # created: the marker is gone

@@ -36,7 +36,8 @@ def test_committed_table_matches_its_problem(name):
 def _tiny():
     return dataclasses.replace(suite.PROBLEMS["svr_diabetes"], name="tiny_test",
                                params=dict(C=("ordinal", [0.1, 10.0]), epsilon=("ordinal", [0.1]), gamma=("ordinal", [0.1, 1.0]),
-                                           kernel=("choice", ["rbf", "linear"]), scaler=("choice", ["none", "standard"])))
+                                           kernel=("choice", ["rbf", "linear"]), scaler=("choice", ["none", "standard"])),
+                               conditions=dict(gamma=dict(kernel=["rbf"])))
 
 def test_build_resumes_from_its_chunks(tmp_path, monkeypatch):
     p = _tiny()
@@ -60,3 +61,21 @@ def test_ignored_parameters_share_one_evaluation():
     p = _tiny()
     k = suite.effective(p, p.configs())
     assert k.nunique() == 12 and len(k) == 16   # gamma is not read by the linear kernel
+
+@pytest.mark.parametrize("name", list(suite.PROBLEMS))
+def test_the_search_space_declares_what_the_table_shares(name):
+    "Two configurations have one key in the problem's space exactly when the table gives them one evaluation."
+    p = suite.PROBLEMS[name]
+    space, configs = suite.space_of(p), p.configs()
+    keys = [space.key(c) for c in configs.to_dict("records")]
+    effective = suite.effective(p, configs)
+    assert len(set(keys)) == effective.nunique() == space.size
+    # one table key per space key and back: the two partitions of the grid are the same
+    assert pd.Series(keys).groupby(effective.values).nunique().eq(1).all()
+    assert effective.groupby(pd.Series(keys).values).nunique().eq(1).all()
+
+def test_a_chain_of_conditions_leaves_out_what_follows_an_ignored_parent():
+    p = dataclasses.replace(_tiny(), conditions=dict(gamma=dict(kernel=["rbf"]), epsilon=dict(gamma=[1.0])))
+    assert p.ignored(dict(C=0.1, epsilon=0.1, gamma=1.0, kernel="linear", scaler="none")) == ("epsilon", "gamma")
+    assert p.ignored(dict(C=0.1, epsilon=0.1, gamma=0.1, kernel="rbf", scaler="none")) == ("epsilon",)
+    assert p.ignored(dict(C=0.1, epsilon=0.1, gamma=1.0, kernel="rbf", scaler="none")) == ()

@@ -156,8 +156,8 @@ def _effective_key(params: dict, ignored) -> tuple:
 def evaluations(problem: str, method: str, seed: int, evals: int = 100, **kw):
     """The evaluations of one seeded run, in order: (params, value, ask seconds); `None` once a grid has run out.
     '+cache' in `method`: a configuration whose model the run has trained already (only parameters the suite problem
-    ignores there changed) is told its known score and not counted, as if the space declared its conditional
-    parameters: what an optimiser that knew them would save, not a method a user can run today."""
+    ignores there changed) is told its known score and not counted. It measured what declaring the conditions would
+    save before the suite's spaces did (`SearchSpace.when`); on them it changes nothing now."""
     name, *flags = method.split("+")
     cache = "cache" in flags
     fn = get_problem(problem)
@@ -488,7 +488,8 @@ _EXTRA_SECTIONS = {
                 "Median over 5 seeds of the evaluations whose configuration differs from one evaluated before only in "
                 "parameters the model does not read there (an SVR's gamma under a linear kernel, an SGD's l1_ratio without "
                 "the elastic net, an SVC's degree without the polynomial kernel): the same model trained again. The suite "
-                "problems with such conditional parameters; the search space does not declare them.", "problem", ".0f"),
+                "problems with such conditional parameters. Measured before their spaces declared the conditions "
+                "(`SearchSpace.when`): on the declared spaces no method repeats one.", "problem", ".0f"),
     "ask": ("Seconds per ask (CPU seconds, one thread, median of 3)", None, "what", ".3f"),
 }
 
@@ -523,15 +524,16 @@ def _renames_note(curves: pd.DataFrame, extras: pd.DataFrame | None) -> list[str
             f"in `bnnstudy.benchmarks.hpo`): methods {chains(RENAMED, methods)}; surrogates {chains(RENAMED_SURROGATES, surrogates)}."]
 
 def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: str = "", groups: dict | None = None,
-           reference: str = "bnn") -> str:
-    "The markdown report of benchmark curves (and the NLL / seconds-per-ask rows in `extras`); `reference` is the method tested against the others."
+           reference: str = "bnn", note: str = "") -> str:
+    """The markdown report of benchmark curves (and the NLL / seconds-per-ask rows in `extras`); `reference` is the method
+    tested against the others; `note`, a paragraph under the title (what these runs are, when the file alone cannot say)."""
     groups = groups or {k: v for k, v in GROUPS.items()}
     n = int(curves.evals.max())
     seeds = curves.groupby(["problem", "method"]).seed.nunique().unstack("method")
     e2r = evals_to_random(curves) if "random" in set(curves.method) else None
     ran = seeds.fillna(0).T > 0   # methods x problems
     L = [f"# bench-hpo ({seeds.fillna(0).values.min():.0f}-{seeds.fillna(0).values.max():.0f} seeds x {n} evaluations)", "",
-         f"{written_by(command)}.", *_renames_note(curves, extras),
+         f"{written_by(command)}.", *_renames_note(curves, extras), *([note, ""] if note else []),
          "Raw curves: the CSV beside this file (one row per run and evaluation). Regret: best value found minus the problem's optimum "
          "(the table minimum for the suite).", "",
          "## Seeds completed", "", md_table(seeds.fillna(0).astype(int)), ""]
@@ -610,7 +612,8 @@ def main(seeds: int = 20,                                   # seeds per (problem
          surrogates: str = "",                              # surrogates measured for NLL/rank/incumbent (default: all of _SURROGATE_FOR)
          extras: str = "",                                  # CSV of the NLL and seconds-per-ask rows (default: beside `out`)
          reference: str = "bnn",                            # the method the report tests against each other method (Wilcoxon, same seeds as tpe)
-         runs: bool = True):                                # run the missing runs (--no-runs: only rewrite the report from the CSVs)
+         runs: bool = True,                                 # run the missing runs (--no-runs: only rewrite the report from the CSVs)
+         note: str = ""):                                   # a paragraph under the report's title: what these runs are
     "Benchmark the HPO methods; write the curves (CSV) and the report (markdown) with regret, ranks, tests, NLL and seconds per ask."
     command = run_command("hpo", **locals())   # as the other benchmarks name themselves; locals(): so far, just the arguments
     names = expand(problems)
@@ -637,7 +640,7 @@ def main(seeds: int = 20,                                   # seeds per (problem
     if extras is not None and "command" in extras and len(extras):
         others = [c for c in dict.fromkeys(extras.command) if c != command]
         if others: command += "`; NLL, rank correlations and seconds per ask by `" + "`, `".join(others)
-    md = report(curves, extras, command, reference=reference)
+    md = report(curves, extras, command, reference=reference, note=note)
     out.with_suffix(".md").write_text(md + "\n")
     print(md)
     print(f"\nwrote {out} and {out.with_suffix('.md')} ({time.time() - t0:.0f} s)")

@@ -5,7 +5,7 @@
 # %% ../../nbs/86_bench_suite.ipynb #30f0970d
 from __future__ import annotations
 import itertools, json, math, os, platform, subprocess, time, warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 import numpy as np
@@ -36,9 +36,17 @@ class Problem:
     metric: str                       # 'error' (1 - accuracy), 'log_loss' or 'mse'
     params: dict                      # name -> ('ordinal' | 'choice', levels)
     model: Callable[[dict], object]   # configuration -> unfitted scikit-learn estimator
-    ignored: Callable[[dict], tuple] = lambda p: ()   # parameters the model does not read in this configuration
+    conditions: dict = field(default_factory=dict)   # parameter -> {parent: values where the model reads it} (`SearchSpace.when`)
     subsample: int | None = None      # rows kept (stratified, seeded) to bound the cost
     folds: int = 3
+    def ignored(self, p: dict) -> tuple:
+        "The parameters configuration `p`'s model does not read: a parent outside its condition's values, or itself ignored."
+        off, changed = set(), True
+        while changed:   # until no more follow: a chain of conditions needs one pass per link
+            changed = False
+            for k, parents in self.conditions.items():
+                if k not in off and any(q in off or p[q] not in v for q, v in parents.items()): off.add(k); changed = True
+        return tuple(k for k in self.params if k in off)
     def configs(self) -> pd.DataFrame:
         "Every configuration of the grid, one row each, in a fixed order."
         names = list(self.params)
@@ -101,17 +109,17 @@ PROBLEMS = {p.name: p for p in [
     Problem("svc_breast_cancer", "breast_cancer", "error",
             dict(C=("ordinal", _levels(-2, 4, 7)), gamma=("ordinal", _levels(-5, 1, 7)), kernel=("choice", ["rbf", "poly", "sigmoid"]),
                  degree=("ordinal", [2, 3, 4]), scaler=("choice", ["none", "standard", "minmax"]), class_weight=("choice", ["none", "balanced"])),
-            _svc, lambda p: ("degree",) if p["kernel"] != "poly" else ()),
+            _svc, conditions=dict(degree=dict(kernel=["poly"]))),
     Problem("svr_diabetes", "diabetes", "mse",
             dict(C=("ordinal", _levels(-2, 4, 7)), epsilon=("ordinal", _levels(-2, 1, 4)), gamma=("ordinal", _levels(-3, 1, 5)),
                  kernel=("choice", ["rbf", "sigmoid", "linear"]), scaler=("choice", ["none", "standard", "minmax"])),
-            _svr, lambda p: ("gamma",) if p["kernel"] == "linear" else ()),
+            _svr, conditions=dict(gamma=dict(kernel=["rbf", "sigmoid"]))),
     Problem("sgd_breast_cancer", "breast_cancer", "log_loss",
             dict(loss=("choice", ["log_loss", "modified_huber"]), penalty=("choice", ["l2", "l1", "elasticnet"]),
                  alpha=("ordinal", _levels(-6, 0, 7)), l1_ratio=("ordinal", [0.15, 0.5, 0.85]),
                  learning_rate=("choice", ["optimal", "constant", "adaptive"]), eta0=("ordinal", _levels(-3, -1, 3)),
                  scaler=("choice", ["none", "standard", "minmax"]), class_weight=("choice", ["none", "balanced"])),
-            _sgd, lambda p: (("l1_ratio",) if p["penalty"] != "elasticnet" else ()) + (("eta0",) if p["learning_rate"] == "optimal" else ())),
+            _sgd, conditions=dict(l1_ratio=dict(penalty=["elasticnet"]), eta0=dict(learning_rate=["constant", "adaptive"]))),
     Problem("knn_digits", "digits", "error",
             dict(n_neighbors=("ordinal", [1, 2, 3, 4, 6, 8, 11, 16, 22, 32, 45, 64]), weights=("choice", ["uniform", "distance"]),
                  metric=("choice", ["euclidean", "manhattan", "chebyshev", "cosine"]), scaler=("choice", ["none", "standard", "minmax"]),
@@ -266,9 +274,10 @@ class TableFunction:
     def __call__(self, params): return self.f(params)
 
 def space_of(problem: Problem | str) -> SearchSpace:
-    "The problem's search space: ordered levels as `Ordinal`, the others as `Choice`."
+    "The problem's search space: ordered levels as `Ordinal`, the others as `Choice`, with the problem's `conditions`."
     problem = PROBLEMS[problem] if isinstance(problem, str) else problem
-    return SearchSpace(**{k: (Ordinal if t == "ordinal" else Choice)(list(lv)) for k, (t, lv) in problem.params.items()})
+    space = SearchSpace(**{k: (Ordinal if t == "ordinal" else Choice)(list(lv)) for k, (t, lv) in problem.params.items()})
+    return space.when(**problem.conditions) if problem.conditions else space
 
 def load(name: str, folder: Path | str = SUITE_DIR) -> TableFunction:
     "Problem `name` of the suite from its Parquet table (a failed configuration scores the table's worst value)."
