@@ -555,9 +555,14 @@ class TPEOptimizer(Optimizer):
         study, drawn = self._study, []
         study.sampler = optuna.samplers.TPESampler(seed=int(rng.integers(2**31 - 1)), n_startup_trials=self.n_startup_trials, **self.tpe_kw)
         def draw(k):
-            out = [study.ask(self._dists) for _ in range(k)] if not self.space.conditions else [study.ask() for _ in range(k)]
+            if self.space.conditions:   # define-by-run: each trial suggests only the parameters its parents make active
+                out = [study.ask() for _ in range(k)]
+                params = [_suggest_active(self.space, t, self._dists) for t in out]
+            else:
+                out = [study.ask(self._dists) for _ in range(k)]
+                params = [t.params for t in out]
             drawn.extend(out); self._n_study += k
-            return [t.params for t in out] if not self.space.conditions else [_suggest_active(self.space, t, self._dists) for t in out]
+            return params
         try: return _unique_proposals(self, draw, n, rng, "tpe", oversample=False)
         finally:   # draws are scratch: the trials `ask` hands out join the study as running at the next sync
             for t in drawn: study.tell(t, state=TrialState.FAIL)

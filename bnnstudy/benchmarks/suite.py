@@ -4,7 +4,7 @@
 
 # %% ../../nbs/86_bench_suite.ipynb #30f0970d
 from __future__ import annotations
-import itertools, json, math, os, platform, subprocess, time, warnings
+import functools, itertools, json, math, os, platform, subprocess, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -39,14 +39,15 @@ class Problem:
     conditions: dict = field(default_factory=dict)   # parameter -> {parent: values where the model reads it} (`SearchSpace.when`)
     subsample: int | None = None      # rows kept (stratified, seeded) to bound the cost
     folds: int = 3
+    @functools.cached_property
+    def space(self) -> SearchSpace:
+        "Ordered levels as `Ordinal`, the others as `Choice`, with the `conditions` (built once: `effective` asks it of every row)."
+        space = SearchSpace(**{k: (Ordinal if t == "ordinal" else Choice)(list(lv)) for k, (t, lv) in self.params.items()})
+        return space.when(**self.conditions) if self.conditions else space
     def ignored(self, p: dict) -> tuple:
-        "The parameters configuration `p`'s model does not read: a parent outside its condition's values, or itself ignored."
-        off, changed = set(), True
-        while changed:   # until no more follow: a chain of conditions needs one pass per link
-            changed = False
-            for k, parents in self.conditions.items():
-                if k not in off and any(q in off or p[q] not in v for q, v in parents.items()): off.add(k); changed = True
-        return tuple(k for k in self.params if k in off)
+        "The parameters configuration `p`'s model does not read: those its search space makes inactive (`SearchSpace.active`)."
+        active = set(self.space.active(p))
+        return tuple(k for k in self.params if k not in active)
     def configs(self) -> pd.DataFrame:
         "Every configuration of the grid, one row each, in a fixed order."
         names = list(self.params)
@@ -275,9 +276,7 @@ class TableFunction:
 
 def space_of(problem: Problem | str) -> SearchSpace:
     "The problem's search space: ordered levels as `Ordinal`, the others as `Choice`, with the problem's `conditions`."
-    problem = PROBLEMS[problem] if isinstance(problem, str) else problem
-    space = SearchSpace(**{k: (Ordinal if t == "ordinal" else Choice)(list(lv)) for k, (t, lv) in problem.params.items()})
-    return space.when(**problem.conditions) if problem.conditions else space
+    return (PROBLEMS[problem] if isinstance(problem, str) else problem).space
 
 def load(name: str, folder: Path | str = SUITE_DIR) -> TableFunction:
     "Problem `name` of the suite from its Parquet table (a failed configuration scores the table's worst value)."
