@@ -558,10 +558,12 @@ class InfiniteWidthBNN(Surrogate):
     `"circle"`, as the point (cos x, sin x) of a circle, both with x's weight variance (`circle_features`). `groups`: for
     each input column, the index (0, 1, …) of its weight variance, so that the columns of one group share one (a
     parameter's one-hot or thermometer columns: `BNNOptimizer(surrogate_kw=dict(groups="parameter"))`); default: each
-    column its own."""
+    column its own. `fixed`: log-parameters (a fitted model's `theta`, as a list) to condition on instead of fitting any:
+    prior variances known in advance, e.g. from an earlier study of a like problem."""
     def __init__(self, depth: int = 10, iters: int = 60, warm_iters: int = 8, seed: int = 0, warm_start: bool = True,
-                 inputs: str = "centred", groups=None):
+                 inputs: str = "centred", groups=None, fixed=None):
         super().__init__(seed, warm_start)
+        self.fixed = None if fixed is None else [float(v) for v in np.asarray(fixed, dtype=float).reshape(-1)]
         self.depth, self.iters, self.warm_iters = check_int(depth, "depth"), check_int(iters, "iters"), check_int(warm_iters, "warm_iters")
         if inputs not in _IBNN_INPUTS: raise ValueError(f"inputs must be one of {_IBNN_INPUTS}, got {inputs!r}")
         self.inputs = inputs
@@ -600,6 +602,13 @@ class InfiniteWidthBNN(Surrogate):
 
     def _fit(self, X, y, warm):
         X, y = np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64)
+        if self.fixed is not None:
+            need = self._n_weights(X.shape[1]) + 5
+            if len(self.fixed) != need:
+                raise ValueError(f"fixed has {len(self.fixed)} log-parameters but these inputs need {need} (a weight variance per "
+                                 "input column or group, then five); pass the theta of a model fitted on the same columns")
+            self.theta = torch.tensor(self.fixed, dtype=torch.float64)
+            return self._condition(torch.from_numpy(X), torch.from_numpy(y))
         buffers = _PairBuffers(len(X), self.depth)
         warm = warm and getattr(self, "theta", None) is not None
         start = self.theta if warm else self._start(X.shape[1])

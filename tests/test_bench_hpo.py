@@ -106,3 +106,26 @@ def test_cache_flag_counts_each_effective_configuration_once_and_leaves_other_ru
     assert len(cached) == 30 and all(e is not None for e in cached)
     plain = H.run("knn_digits", "random", 0, evals=20)   # no conditional parameters: +cache changes nothing
     assert (H.run("knn_digits", "random+cache", 0, evals=20).regret.values == plain.regret.values).all()
+
+def test_screen_flags_set_what_their_names_say():
+    space = H.get_problem("mixed").space
+    ucb = H.optimizer_for("bnn+ucb1", space, 0, 10)
+    assert (ucb.acquisition, ucb.acquisition_kw) == ("ucb", dict(beta=1.0))
+    assert H.optimizer_for("bnn+local1", space, 0, 10).local_every == 1 and H.optimizer_for("bnn+local3", space, 0, 10).local_every == 3
+    assert H.optimizer_for("bnn+top1", space, 0, 10).local_top == 1 and H.optimizer_for("bnn+init2", space, 0, 10).n_initial == 2
+
+def test_tablehp_conditions_on_the_table_fitted_prior_without_fitting():
+    from bnnstudy.surrogate import InfiniteWidthBNN
+    theta = list(H.table_prior("mixed"))   # fitted (and cached) before the spy below counts the run's conditionings
+    fn = H.get_problem("mixed")
+    wide = H.optimizer_for("bnn", fn.space, 0, 10)
+    assert len(theta) == fn.space.encode([fn.space.sample(1, np.random.default_rng(0))[0]]).shape[1] + 5   # columns, then five
+    fits = []
+    original = InfiniteWidthBNN._condition
+    def spy(self, X, y): fits.append(self.theta.tolist()); return original(self, X, y)
+    InfiniteWidthBNN._condition = spy
+    try:
+        r = H.run("mixed", "bnn+tablehp", 0, evals=wide.n_initial + 2)
+    finally: InfiniteWidthBNN._condition = original
+    assert len(fits) == 2 and all(f == theta for f in fits)   # each model-based ask: the table's theta
+    assert (np.diff(r.regret) <= 0).all()

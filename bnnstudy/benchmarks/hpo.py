@@ -11,23 +11,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from fastcore.script import call_parse
-from ..space import SearchSpace, Float, Choice
-try: from bnnstudy.space import Ordinal
-except ImportError: Ordinal = Choice
+from ..space import SearchSpace, Float, Choice, Ordinal
 from ..testfns import FUNCTIONS as _TESTFNS, TestFunction, branin, hartmann6
-from ..optimizers import make_optimizer
+from ..optimizers import make_optimizer, model_targets
 from . import suite
 from .report import md_table, run_command, written_by
-try: from bnnstudy.optimizers import model_targets
-except ImportError:   # before the optimizers transformed their targets: utilities are the negated losses
-    def model_targets(y_train, y): return -np.asarray(y, dtype=float)
 
 # %% auto #0
 __all__ = ['SYNTHETIC', 'SUITE', 'GROUPS', 'METHODS', 'RENAMED', 'RENAMED_SURROGATES', 'TIMING', 'get_problem', 'expand',
-           'optimizer_for', 'evaluations', 'run', 'regret_table', 'evals_to_random', 'average_rank', 'wilcoxon_table',
-           'on_common_seeds', 'suite_summary', 'summary_interval', 'ask_seconds', 'fitted_surrogates', 'heldout_nll',
-           'variance_ratio', 'rank_correlation', 'conditional_problems', 'effective_repeats', 'incumbent_gap',
-           'merge_extras', 'rename_chains', 'report', 'main']
+           'optimizer_for', 'table_prior', 'evaluations', 'run', 'regret_table', 'evals_to_random', 'average_rank',
+           'wilcoxon_table', 'on_common_seeds', 'suite_summary', 'summary_interval', 'ask_seconds', 'fitted_surrogates',
+           'heldout_nll', 'variance_ratio', 'rank_correlation', 'conditional_problems', 'effective_repeats',
+           'incumbent_gap', 'merge_extras', 'rename_chains', 'report', 'main']
 
 # %% ../../nbs/82_bench_hpo.ipynb #1af2c170
 _BRANIN_CAT = {"a": (1.0, 0.0), "b": (0.0, 3.0), "c": (4.0, -2.0)}   # category -> (offset, shift of x1)
@@ -121,7 +116,12 @@ _ABLATIONS = {"raw": dict(output_transform="none"), "global": dict(local_every=0
               "init3": dict(n_initial=3), "init5": dict(n_initial=5),
               # one weight variance per parameter instead of one per input column (a categorical's one-hot columns and an
               # ordered parameter's coordinate and thermometer bits share it): fewer prior variances to fit to few points
-              "tied": dict(surrogate_kw=dict(groups="parameter"))}
+              "tied": dict(surrogate_kw=dict(groups="parameter")),
+              # a design of 2 points; local steps at every model-based ask (local3: at every third; top1: around the
+              # best observation only, not the best three); the upper confidence bound at beta 1, greedier than log-EI.
+              # init2, local1 and ucb1 are in the screen of reports/tables/bench_hpo_screen.md
+              "init2": dict(n_initial=2), "local1": dict(local_every=1), "local3": dict(local_every=3),
+              "top1": dict(local_top=1), "ucb1": dict(acquisition="ucb", acquisition_kw=dict(beta=1.0))}
 
 def _with(base: dict, kw: dict) -> dict:
     "`kw` over `base`, `surrogate_kw` and `acquisition_kw` merged key by key, so ablations combine ('+tightnoise+s400')."
@@ -138,7 +138,8 @@ def optimizer_for(method: str, space: SearchSpace, seed: int, evals: int, **kw):
     '+s400' and '+s150' (the BLL's network trained 400 steps at lr 0.01, 150 at 0.02), '+ei', '+ts' and '+ucb' (the acquisition),
     '+t2' and '+t05' (Thompson draws at temperature 2 and 0.5), '+d1', '+d3', '+d6' (the infinitely wide network's depth),
     '+circle' (its coordinates on a circle), '+init3' and '+init5' (initial designs of 3 and 5 points),
-    '+tied' (one weight variance per parameter)."""
+    '+tied' (one weight variance per parameter), '+init2', '+local1', '+local3', '+top1', '+ucb1' (see `_ABLATIONS`).
+    '+tablehp' is `evaluations`' (it needs the problem)."""
     method, *flags = method.split("+")
     unknown = set(flags) - set(_ABLATIONS)
     if unknown: raise ValueError(f"unknown ablation {sorted(unknown)[0]!r} in the method name; choose from {list(_ABLATIONS)}")
@@ -153,15 +154,29 @@ def _effective_key(params: dict, ignored) -> tuple:
     skip = set(ignored(params))
     return tuple(sorted((k, v) for k, v in params.items() if k not in skip))
 
+@lru_cache(maxsize=None)
+def table_prior(problem: str, n: int = 300, seed: int = 0) -> tuple:
+    """The log-parameters (`theta`) of the default `bnn`'s surrogate fitted to `n` random configurations of `problem`
+    (its rank-transformed values): prior variances the runs could not know, for `'+tablehp'`."""
+    fn = get_problem(problem)
+    params = fn.space.sample(n, np.random.default_rng(seed))
+    opt = optimizer_for("bnn", fn.space, seed, n)
+    model = opt._surrogate(seed).fit(fn.space.encode(params), model_targets([fn(p) for p in params]))
+    return tuple(getattr(model, "base", model).theta.tolist())
+
 def evaluations(problem: str, method: str, seed: int, evals: int = 100, **kw):
     """The evaluations of one seeded run, in order: (params, value, ask seconds); `None` once a grid has run out.
     '+cache' in `method`: a configuration whose model the run has trained already (only parameters the suite problem
     ignores there changed) is told its known score and not counted. It measured what declaring the conditions would
-    save before the suite's spaces did (`SearchSpace.when`); on them it changes nothing now."""
+    save before the suite's spaces did (`SearchSpace.when`); on them it changes nothing now.
+    '+tablehp' (`bnn`): the network's prior variances are not fitted to the run's points but fixed at the ones
+    `table_prior` fitted to 300 configurations of the problem (`InfiniteWidthBNN(fixed=...)`): what knowing them would
+    be worth."""
     name, *flags = method.split("+")
     cache = "cache" in flags
     fn = get_problem(problem)
-    opt = optimizer_for("+".join([name] + [f for f in flags if f != "cache"]), fn.space, seed, evals, **kw)
+    if "tablehp" in flags: kw = _with(dict(surrogate_kw=dict(fixed=table_prior(problem))), kw)
+    opt = optimizer_for("+".join([name] + [f for f in flags if f not in ("cache", "tablehp")]), fn.space, seed, evals, **kw)
     ignored = suite.PROBLEMS[problem].ignored if cache and problem in suite.PROBLEMS else None
     trained, n = set(), 0
     while n < evals:

@@ -11,9 +11,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 from fastcore.script import call_parse
-from ..space import SearchSpace, Choice
-try: from bnnstudy.space import Ordinal        # ordered levels; a plain Choice where the space has no Ordinal yet
-except ImportError: Ordinal = Choice
+from ..space import SearchSpace, Choice, Ordinal
 
 # %% auto #0
 __all__ = ['SUITE_DIR', 'CV_SEED', 'PROBLEMS', 'Problem', 'load_xy', 'evaluate', 'effective', 'cost', 'build', 'TableFunction',
