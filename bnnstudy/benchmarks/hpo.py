@@ -160,8 +160,7 @@ def table_prior(problem: str, n: int = 300, seed: int = 0) -> tuple:
     (its rank-transformed values): prior variances the runs could not know, for `'+tablehp'`."""
     fn = get_problem(problem)
     params = fn.space.sample(n, np.random.default_rng(seed))
-    opt = optimizer_for("bnn", fn.space, seed, n)
-    model = opt._surrogate(seed).fit(fn.space.encode(params), model_targets([fn(p) for p in params]))
+    model = _surrogate_of("bnn")(seed, fn.space).fit(fn.space.encode(params), model_targets([fn(p) for p in params]))
     return tuple(getattr(model, "base", model).theta.tolist())
 
 def evaluations(problem: str, method: str, seed: int, evals: int = 100, **kw):
