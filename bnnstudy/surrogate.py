@@ -14,9 +14,9 @@ from .core import check_real, check_int
 
 # %% auto #0
 __all__ = ['SURROGATES', 'StackedMLP', 'train_stacked', 'SurrogateProtocol', 'one_thread', 'Surrogate', 'DeepEnsemble',
-           'MCDropoutMLP', 'bayesian_linear_regression', 'BayesianLastLayer', 'BLLEnsemble', 'arccos_layers',
-           'ibnn_loss_grad', 'circle_features', 'InfiniteWidthBNN', 'heldout_scores', 'register_surrogate',
-           'make_surrogate', 'level_features', 'parameter_groups', 'OnFeatures']
+           'MCDropoutMLP', 'bayesian_linear_regression', 'BayesianLastLayer', 'BLLEnsemble', 'psd_factor',
+           'arccos_layers', 'ibnn_loss_grad', 'circle_features', 'InfiniteWidthBNN', 'heldout_scores',
+           'register_surrogate', 'make_surrogate', 'level_features', 'parameter_groups', 'OnFeatures']
 
 # %% ../nbs/11_surrogate.ipynb #f453c7df
 class StackedMLP:
@@ -409,6 +409,20 @@ class BLLEnsemble(BayesianLastLayer):
             out[i] = Phi[m] @ (b["mean"] + b["cov_sqrt"] @ rng.standard_normal(len(b["mean"])))
         return out
 
+# %% ../nbs/11_surrogate.ipynb #d41f6a21
+def psd_factor(cov, jitter: float) -> np.ndarray:
+    """A lower factor L with L L^T close to `cov`, a covariance matrix that should be positive semi-definite but may have
+    rounding-level negative eigenvalues: the Cholesky factor of cov + `jitter` I (as before when that succeeds: the same
+    draws), the jitter raised 100-fold up to three times, then V diag(sqrt(max(λ, 0))) from the eigendecomposition."""
+    cov = np.asarray(cov, dtype=np.float64)
+    eye = np.eye(len(cov))
+    for k in range(4):
+        try: return np.linalg.cholesky(cov + jitter*100.0**k*eye)
+        except np.linalg.LinAlgError: continue
+    lam, V = np.linalg.eigh(cov)
+    return V*np.sqrt(np.clip(lam, 0.0, None))
+
+
 # %% ../nbs/11_surrogate.ipynb #d98e8075
 _COS_LIMIT = 1 - 1e-9   # cos θ is clamped to [-_COS_LIMIT, _COS_LIMIT] (see below)
 
@@ -673,7 +687,7 @@ class InfiniteWidthBNN(Surrogate):
     def _sample(self, X, n, rng):
         "Joint draws at the rows of `X` (a Cholesky factor of their covariance: for the few hundred rows of a batch, not a search)."
         mean, cov = self._moments(X, full=True)
-        L = np.linalg.cholesky(cov + (1e-9*max(np.trace(cov)/len(cov), 1e-12) + 1e-10)*np.eye(len(cov)))
+        L = psd_factor(cov, 1e-9*max(np.trace(cov)/len(cov), 1e-12) + 1e-10)
         # normals drawn row by row of X: a draw at the first rows of X is the same draw as at all of them
         return mean[None] + (L @ rng.standard_normal((len(X), n))).T
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import numpy as np
 from fastcore.basics import patch
-from .surrogate import register_surrogate, one_thread
+from .surrogate import register_surrogate, one_thread, psd_factor
 
 # %% auto #0
 __all__ = ['GPSurrogate']
@@ -76,7 +76,7 @@ def predict(self: GPSurrogate, X):
 def sample(self: GPSurrogate, X, n, rng):
     "`n` joint posterior draws at the rows of `X`, shape (n, len(X))."
     mean, cov = self._moments(X, full=True)
-    L = np.linalg.cholesky(cov + 1e-9*np.trace(cov)/len(cov)*np.eye(len(cov)))
+    L = psd_factor(cov, 1e-9*np.trace(cov)/len(cov))
     return mean[None] + rng.standard_normal((n, len(X))) @ L.T
 
 # %% ../nbs/11a_gp.ipynb #3302ac22

@@ -142,3 +142,24 @@ def test_the_infinitely_wide_network_conditions_exactly_and_keeps_its_prior_para
     assert v1[0] < 0.5*v0[0]
     assert f.theta.equal(s.theta)
     with pytest.raises(ValueError, match="depth must be a positive integer"): make_surrogate("ibnn", depth=0)
+
+
+def test_joint_draws_survive_candidates_next_to_the_data():
+    """Candidates a hair from the training points: their posterior covariance (prior minus what the data explain) has
+    eigenvalues below zero that the draws' old fixed jitter did not cover (np.linalg.cholesky raised); the draws now
+    come, and their variances are the posterior's."""
+    from bnnstudy.surrogate import InfiniteWidthBNN
+    from bnnstudy.surrogate_gp import GPSurrogate
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 4)); y = np.sin(5*X).sum(1)
+    C = np.concatenate([X + 1e-4*rng.standard_normal(X.shape) for _ in range(5)] + [rng.random((300, 4))]).clip(0, 1)
+    ib = InfiniteWidthBNN().fit(X, y)
+    _, cov = ib._moments(ib._ready(C), full=True)
+    with pytest.raises(np.linalg.LinAlgError):   # the case is real: the old factorisation fails on it
+        np.linalg.cholesky(cov + (1e-9*max(np.trace(cov)/len(cov), 1e-12) + 1e-10)*np.eye(len(cov)))
+    for model in (ib, GPSurrogate(seed=0).fit(X, y)):
+        draws = model.sample(C, 4000, np.random.default_rng(1))
+        assert np.isfinite(draws).all()
+        _, var = model.predict(C)
+        far = slice(200, None)   # the new candidates, where the variance is far from zero
+        np.testing.assert_allclose(draws[:, far].var(0), var[far], rtol=0.15)

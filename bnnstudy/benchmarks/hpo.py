@@ -20,9 +20,10 @@ from .report import md_table, run_command, written_by
 # %% auto #0
 __all__ = ['SYNTHETIC', 'SUITE', 'GROUPS', 'METHODS', 'RENAMED', 'RENAMED_SURROGATES', 'TIMING', 'get_problem', 'expand',
            'optimizer_for', 'table_prior', 'evaluations', 'run', 'regret_table', 'evals_to_random', 'average_rank',
-           'wilcoxon_table', 'on_common_seeds', 'suite_summary', 'summary_interval', 'ask_seconds', 'fitted_surrogates',
-           'heldout_nll', 'variance_ratio', 'rank_correlation', 'conditional_problems', 'effective_repeats',
-           'incumbent_gap', 'merge_extras', 'rename_chains', 'report', 'main']
+           'wilcoxon_table', 'on_common_seeds', 'suite_summary', 'summary_interval', 'table_regrets', 'fold_noise',
+           'target_margins', 'margin_summary', 'ask_seconds', 'fitted_surrogates', 'heldout_nll', 'variance_ratio',
+           'rank_correlation', 'conditional_problems', 'effective_repeats', 'incumbent_gap', 'merge_extras',
+           'rename_chains', 'report', 'main']
 
 # %% ../../nbs/82_bench_hpo.ipynb #1af2c170
 _BRANIN_CAT = {"a": (1.0, 0.0), "b": (0.0, 3.0), "c": (4.0, -2.0)}   # category -> (offset, shift of x1)
@@ -214,15 +215,16 @@ def regret_table(df: pd.DataFrame, at=(10, 25, 50, 100)) -> pd.DataFrame:
     q["cell"] = [f"{m:.3g} [{a:.2g}, {b:.2g}]" for m, a, b in zip(q["median"], q.q25, q.q75)]
     return q.pivot(index=["problem", "method"], columns="evals", values="cell").rename(columns=lambda e: f"@{e}")
 
-def evals_to_random(df: pd.DataFrame) -> pd.DataFrame:
+def evals_to_random(df: pd.DataFrame, slack: dict | None = None) -> pd.DataFrame:
     """Evaluations each method's median regret curve needs to reach random search's median regret after the full
-    budget (NaN: never within the budget), problems as columns."""
+    budget (NaN: never within the budget), problems as columns. `slack`: problem -> an amount of regret added to that
+    target (`target_margins`: how the count moves when configurations a hair worse than the target count as reaching it)."""
     n = df.evals.max()
     med = df.groupby(["problem", "method", "evals"]).regret.median().unstack("evals")
     out = {}
     for p in med.index.get_level_values("problem").unique():
         if (p, "random") not in med.index: continue
-        target = med.loc[(p, "random"), n]
+        target = med.loc[(p, "random"), n] + (slack or {}).get(p, 0.0)
         for method, curve in med.loc[p].iterrows():
             hit = np.flatnonzero(curve.values <= target)
             out[(p, method)] = float(curve.index[hit[0]]) if len(hit) else math.nan
@@ -318,6 +320,63 @@ def summary_interval(curves: pd.DataFrame, groups: dict, ran: dict | None = None
             med = np.median(np.stack(rows), axis=0)
             out[(g, m)] = f"{np.percentile(med, lo):.0f}-{np.percentile(med, hi):.0f}"
     return pd.Series(out, dtype=object).rename_axis(["group", "method"])
+
+
+# %% ../../nbs/82_bench_hpo.ipynb #b8d4f021
+@lru_cache(maxsize=None)   # a table is read once per process; callers do not modify the array
+def table_regrets(problem: str, folder=suite.SUITE_DIR) -> np.ndarray:
+    """Every configuration's regret on a suite problem's table (in `folder`), ascending, rounded to the 6 significant
+    digits the benchmark's CSV keeps (so a configuration reaches a target exactly when a run's curve would)."""
+    fn = suite.load(problem, folder)
+    values = np.array([fn(p) for p in fn.space.from_native(fn.space.grid_native(fn.space.size))])
+    return np.sort([float(f"{v:.6g}") for v in values - fn.optimum])
+
+def fold_noise(problem: str, folder=suite.SUITE_DIR) -> pd.DataFrame:
+    """Per configuration of a suite problem's table (its row order; of rows that differ only in parameters the model
+    does not read, the first: `suite.effective`): `regret` (the table value minus the optimum, rounded as
+    `table_regrets`) and `se`, the standard error of that value, a mean over the cross-validation's folds (the folds'
+    standard deviation over the square root of their number; NaN where the model failed)."""
+    t = pd.read_parquet(Path(folder)/f"{problem}.parquet")
+    spec = suite.PROBLEMS[problem]   # the table's rows are `configs()`, in order (as `suite.load` reads them)
+    t = t[~suite.effective(spec, spec.configs()).duplicated().to_numpy()]
+    folds = t.filter(regex=r"^fold\d+$").to_numpy(dtype=float)
+    y = t.objective.to_numpy(dtype=float)
+    return pd.DataFrame({"regret": [float(f"{v:.6g}") for v in y - np.nanmin(y)],
+                         "se": folds.std(axis=1, ddof=1)/math.sqrt(folds.shape[1])})
+
+def target_margins(curves: pd.DataFrame, bands=(0.005, 0.01), folder=suite.SUITE_DIR) -> pd.DataFrame:
+    """Per suite problem in `curves`: random search's median regret after the budget (`target`), the configurations of
+    the table that reach it (`reach`), the regret of the next one above it as a fraction of the table's median regret
+    (`next above`: 0.001 is a thousandth of the problem's scale), and the configurations within each band above the
+    target (`within b`: regret at most target + b x the table's median regret), and the median standard error over
+    the folds of the values of the configurations within the widest band, on the same scale (`fold SE`: `fold_noise`;
+    a gap well below it is noise)."""
+    n = curves.evals.max()
+    rows = {}
+    for p in sorted(set(curves.problem) & set(suite.PROBLEMS)):
+        r = curves[(curves.problem == p) & (curves.method == "random") & (curves.evals == n)].regret
+        if not len(r): continue
+        target, regrets, noise = float(r.median()), table_regrets(p, folder), fold_noise(p, folder)
+        scale = float(np.median(regrets))
+        above = regrets[regrets > target]
+        rows[p] = {"configurations": len(regrets), "target": target, "reach": int((regrets <= target).sum()),
+                   "next above": (above[0] - target)/scale if len(above) else math.nan,
+                   **{f"within {b:g}": int((regrets <= target + b*scale).sum()) for b in bands},
+                   "fold SE": noise.se[noise.regret <= target + max(bands)*scale].median()/scale}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("problem")
+
+def margin_summary(curves: pd.DataFrame, bands=(0.005, 0.01), ran: dict | None = None, folder=suite.SUITE_DIR) -> pd.DataFrame:
+    """Per method, over the suite problems in `curves`: the median (worst) evaluations to match random search with the
+    target as it is (`band 0`) and raised by each band x the table's median regret (`evals_to_random(slack=...)`);
+    never: the budget + 1."""
+    n = int(curves.evals.max())
+    names = sorted(set(curves.problem) & set(suite.PROBLEMS))
+    out = {}
+    for b in (0.0,) + tuple(bands):
+        slack = {p: b*float(np.median(table_regrets(p, folder))) for p in names}
+        summary = suite_summary(evals_to_random(curves[curves.problem.isin(names)], slack), {"suite": names}, ran, n)
+        out[f"band {b:g}"] = {m: f"{r['median']:.0f} ({r['worst']:.0f})" for (_, m), r in summary.iterrows()}
+    return pd.DataFrame(out).rename_axis("method")
 
 
 # %% ../../nbs/82_bench_hpo.ipynb #925d9662
@@ -560,6 +619,21 @@ def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: st
                        .join(summary_interval(curves, groups, ran.to_dict("dict")).rename("median 90%")), ".0f"), "",
               md_table(e2r.T.map(_fmt).where(ran.reindex(index=e2r.index, columns=e2r.columns, fill_value=False).T, "-").rename_axis("problem")),
               "", "(-: not run)", ""]
+        margins = target_margins(curves)
+        if len(margins):
+            L += ["## How sharp the target is on the suite's tables", "",
+                  f"`target`: random search's median regret after {n} evaluations; `reach`: the table's configurations at or "
+                  "below it; `next above`: the regret of the next configuration above it, as a fraction of the table's median "
+                  "regret; `within b`: the configurations within b x the table's median regret above the target; `fold SE`: the "
+                  "median standard error over the cross-validation's folds of the values within the widest band, on the same "
+                  "scale (`target_margins`). "
+                  "Where `next above` is far below `fold SE`, the configurations just missing the target differ from those "
+                  "reaching it by less than the tables' own noise.", "",
+                  md_table(margins, ".4g"), "",
+                  "Evaluations to match random search, median (worst) over these problems, with the target as it is "
+                  "(`band 0`, the summary above) and raised by each band (`margin_summary`; random search's own count is "
+                  f"below {n} there):", "",
+                  md_table(margin_summary(curves, ran=ran.to_dict("dict"))), ""]
     if {reference, "tpe", "random"} <= set(curves.method):
         common = on_common_seeds(curves, [reference, "tpe"])
         seeds_bt = common[common.method == reference].groupby("problem").seed.nunique()
