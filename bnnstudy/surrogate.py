@@ -412,8 +412,9 @@ class BLLEnsemble(BayesianLastLayer):
 # %% ../nbs/11_surrogate.ipynb #d41f6a21
 def psd_factor(cov, jitter: float) -> np.ndarray:
     """A lower factor L with L L^T close to `cov`, a covariance matrix that should be positive semi-definite but may have
-    rounding-level negative eigenvalues: the Cholesky factor of cov + `jitter` I (as before when that succeeds: the same
-    draws), the jitter raised 100-fold up to three times, then V diag(sqrt(max(λ, 0))) from the eigendecomposition."""
+    rounding-level negative eigenvalues: the Cholesky factor of cov + `jitter` I when that exists (a well-conditioned
+    covariance gets exactly that factor), else with the jitter raised 100-fold, up to three times, else
+    V diag(sqrt(max(λ, 0))) from the eigendecomposition (the nearest positive semi-definite matrix's factor)."""
     cov = np.asarray(cov, dtype=np.float64)
     eye = np.eye(len(cov))
     for k in range(4):

@@ -347,10 +347,10 @@ def fold_noise(problem: str, folder=suite.SUITE_DIR) -> pd.DataFrame:
 def target_margins(curves: pd.DataFrame, bands=(0.005, 0.01), folder=suite.SUITE_DIR) -> pd.DataFrame:
     """Per suite problem in `curves`: random search's median regret after the budget (`target`), the configurations of
     the table that reach it (`reach`), the regret of the next one above it as a fraction of the table's median regret
-    (`next above`: 0.001 is a thousandth of the problem's scale), and the configurations within each band above the
-    target (`within b`: regret at most target + b x the table's median regret), and the median standard error over
-    the folds of the values of the configurations within the widest band, on the same scale (`fold SE`: `fold_noise`;
-    a gap well below it is noise)."""
+    (`next above`: 0.001 is a thousandth of the problem's scale), the configurations within each band above the
+    target (`within b`: regret at most target + b x the table's median regret), and the median standard error over the
+    folds of the values of the configurations within the widest band, on the same scale (`fold SE`: `fold_noise`; a gap
+    well below it is noise)."""
     n = curves.evals.max()
     rows = {}
     for p in sorted(set(curves.problem) & set(suite.PROBLEMS)):
