@@ -4,7 +4,7 @@
 
 # %% ../../nbs/82_bench_hpo.ipynb #27e4e894
 from __future__ import annotations
-import math, time
+import math, time, zlib
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -296,17 +296,19 @@ def summary_interval(curves: pd.DataFrame, groups: dict, ran: dict | None = None
     match random search (`suite_summary`'s "median"): each replicate redraws the seeds of every run set (problem x method,
     random search's included) with replacement and recomputes the median curves, random search's target and the
     median over the problems the method ran (`ran`: a problems -> methods -> bool mask). How far the summary moves when
-    other seeds had been drawn: two methods whose intervals overlap widely are not told apart by it."""
-    rng = np.random.default_rng(seed)
+    other seeds had been drawn: two methods whose intervals overlap widely are not told apart by it. Each run set draws
+    from its own stream (`seed`, problem, method), so a method's interval does not move when other methods' runs are
+    added to the file."""
     n = int(curves.evals.max())
     e2r = {}   # (problem, method) -> (n_boot,) evaluations to match random, never: n + 1
     for p, d in curves.groupby("problem"):
         cube = {m: g.pivot_table(index="seed", columns="evals", values="regret").reindex(columns=range(1, n + 1)).to_numpy()
                 for m, g in d.groupby("method")}
         if "random" not in cube: continue
-        def medians(R):   # (n_boot, n): median curves of the resampled seeds
+        def medians(R, m):   # (n_boot, n): median curves of the resampled seeds
+            rng = np.random.default_rng([seed, zlib.crc32(p.encode()), zlib.crc32(m.encode())])
             return np.median(R[rng.integers(0, len(R), (n_boot, len(R)))], axis=1)
-        curves_b = {m: medians(R) for m, R in cube.items()}
+        curves_b = {m: medians(R, m) for m, R in cube.items()}
         target = curves_b["random"][:, -1]   # random search's own replicate: it reaches its target by the budget
         for m, med in curves_b.items():
             hit = med <= target[:, None]
