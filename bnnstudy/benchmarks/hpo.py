@@ -20,7 +20,7 @@ from .report import md_table, run_command, written_by
 # %% auto #0
 __all__ = ['SYNTHETIC', 'SUITE', 'GROUPS', 'METHODS', 'RENAMED', 'RENAMED_SURROGATES', 'TIMING', 'get_problem', 'expand',
            'optimizer_for', 'table_prior', 'evaluations', 'run', 'regret_table', 'evals_to_random', 'average_rank',
-           'wilcoxon_table', 'on_common_seeds', 'suite_summary', 'summary_interval', 'table_regrets', 'fold_noise',
+           'wilcoxon_table', 'on_common_seeds', 'suite_summary', 'summary_interval', 'fold_noise', 'table_regrets',
            'target_margins', 'margin_summary', 'ask_seconds', 'fitted_surrogates', 'heldout_nll', 'variance_ratio',
            'rank_correlation', 'conditional_problems', 'effective_repeats', 'incumbent_gap', 'merge_extras',
            'rename_chains', 'report', 'main']
@@ -325,19 +325,13 @@ def summary_interval(curves: pd.DataFrame, groups: dict, ran: dict | None = None
 
 
 # %% ../../nbs/82_bench_hpo.ipynb #b8d4f021
-@lru_cache(maxsize=None)   # a table is read once per process; callers do not modify the array
-def table_regrets(problem: str, folder=suite.SUITE_DIR) -> np.ndarray:
-    """Every configuration's regret on a suite problem's table (in `folder`), ascending, rounded to the 6 significant
-    digits the benchmark's CSV keeps (so a configuration reaches a target exactly when a run's curve would)."""
-    fn = suite.load(problem, folder)
-    values = np.array([fn(p) for p in fn.space.from_native(fn.space.grid_native(fn.space.size))])
-    return np.sort([float(f"{v:.6g}") for v in values - fn.optimum])
-
+@lru_cache(maxsize=None)   # a table is read once per process; callers do not modify the frame
 def fold_noise(problem: str, folder=suite.SUITE_DIR) -> pd.DataFrame:
     """Per configuration of a suite problem's table (its row order; of rows that differ only in parameters the model
-    does not read, the first: `suite.effective`): `regret` (the table value minus the optimum, rounded as
-    `table_regrets`) and `se`, the standard error of that value, a mean over the cross-validation's folds (the folds'
-    standard deviation over the square root of their number; NaN where the model failed)."""
+    does not read, the first: `suite.effective`): `regret` (the table value minus the optimum, rounded to the 6
+    significant digits the benchmark's CSV keeps, so a configuration reaches a target exactly when a run's curve would)
+    and `se`, the standard error of that value, a mean over the cross-validation's folds (the folds' standard deviation
+    over the square root of their number; NaN where the model failed)."""
     t = pd.read_parquet(Path(folder)/f"{problem}.parquet")
     spec = suite.PROBLEMS[problem]   # the table's rows are `configs()`, in order (as `suite.load` reads them)
     t = t[~suite.effective(spec, spec.configs()).duplicated().to_numpy()]
@@ -345,6 +339,10 @@ def fold_noise(problem: str, folder=suite.SUITE_DIR) -> pd.DataFrame:
     y = t.objective.to_numpy(dtype=float)
     return pd.DataFrame({"regret": [float(f"{v:.6g}") for v in y - np.nanmin(y)],
                          "se": folds.std(axis=1, ddof=1)/math.sqrt(folds.shape[1])})
+
+def table_regrets(problem: str, folder=suite.SUITE_DIR) -> np.ndarray:
+    "Every configuration's regret on a suite problem's table (in `folder`), ascending (`fold_noise`'s `regret`)."
+    return np.sort(fold_noise(problem, folder).regret.to_numpy())
 
 def target_margins(curves: pd.DataFrame, bands=(0.005, 0.01), folder=suite.SUITE_DIR) -> pd.DataFrame:
     """Per suite problem in `curves`: random search's median regret after the budget (`target`), the configurations of
