@@ -343,18 +343,34 @@ class GridOptimizer(Optimizer):
 def model_targets(y_train, y=None, transform: str = "rank") -> np.ndarray:
     """The targets a surrogate is fitted to: utilities (-loss, larger is better) of losses `y_train`, transformed.
     `"rank"`: normal scores of the ranks (ties share their mean rank), so only the order of the losses counts and a
-    huge finite loss (1e308) is just the worst one; `"none"`: the negated losses. With `y`, the same monotone map
-    fitted on `y_train` applied to other losses `y` (interpolated between the training ranks)."""
+    huge finite loss (1e308) is just the worst one; `"power"`: the standardised utilities through a Yeo-Johnson power
+    transform fitted to them by maximum likelihood (HEBO's choice), standardised again, so magnitudes still count but a
+    skewed tail is pulled in (a loss a hundred orders of magnitude off still squashes the rest: use `"rank"` there);
+    `"none"`: the negated losses. With `y`, the same monotone map fitted on `y_train` applied to other losses `y` (for
+    `"rank"`, interpolated between the training ranks)."""
     if transform not in _TRANSFORMS: raise ValueError(f"output_transform must be one of {_TRANSFORMS}, got {transform!r}")
     u = -np.asarray(y_train, dtype=float)
     if transform == "none": return u if y is None else -np.asarray(y, dtype=float)
+    if transform == "power": return _power_targets(u, None if y is None else -np.asarray(y, dtype=float))
     from scipy.stats import norm, rankdata
     z = norm.ppf((rankdata(u) - 0.5)/len(u))
     if y is None: return z
     order = np.argsort(u, kind="stable")
     return np.interp(-np.asarray(y, dtype=float), u[order], z[order], left=z.min() - 0.5, right=z.max() + 0.5)
 
-_TRANSFORMS = ("rank", "none")
+def _power_targets(u, other=None):
+    "Yeo-Johnson of standardised utilities `u`, standardised; with `other`, the same map applied to those utilities."
+    from scipy.stats import yeojohnson
+    # 1e300 rather than the float maximum: a spread of the largest floats overflows the standard deviation
+    u = np.clip(u, -1e300, 1e300)
+    mean, sd = u.mean(), u.std()
+    if not sd > 0: return np.zeros(len(u) if other is None else len(other))
+    t, lam = yeojohnson((u - mean)/sd)
+    t_mean, t_sd = t.mean(), t.std() or 1.0
+    if other is None: return (t - t_mean)/t_sd
+    return (yeojohnson((np.clip(other, -1e300, 1e300) - mean)/sd, lam) - t_mean)/t_sd
+
+_TRANSFORMS = ("rank", "power", "none")
 
 # %% ../nbs/14_optimizers.ipynb #031daadc
 def default_n_initial(space: SearchSpace) -> int:

@@ -20,10 +20,10 @@ from .report import md_table, run_command, written_by
 # %% auto #0
 __all__ = ['SYNTHETIC', 'SUITE', 'GROUPS', 'METHODS', 'RENAMED', 'RENAMED_SURROGATES', 'TIMING', 'get_problem', 'expand',
            'optimizer_for', 'table_prior', 'evaluations', 'run', 'regret_table', 'evals_to_random', 'average_rank',
-           'wilcoxon_table', 'on_common_seeds', 'suite_summary', 'summary_interval', 'fold_noise', 'table_regrets',
-           'target_margins', 'margin_summary', 'ask_seconds', 'fitted_surrogates', 'heldout_nll', 'variance_ratio',
-           'rank_correlation', 'conditional_problems', 'effective_repeats', 'incumbent_gap', 'merge_extras',
-           'rename_chains', 'report', 'main']
+           'wilcoxon_table', 'on_common_seeds', 'suite_summary', 'summary_interval', 'fold_noise', 'paired_se',
+           'table_regrets', 'target_margins', 'margin_summary', 'ask_seconds', 'fitted_surrogates', 'heldout_nll',
+           'variance_ratio', 'rank_correlation', 'conditional_problems', 'effective_repeats', 'incumbent_gap',
+           'merge_extras', 'rename_chains', 'report', 'main']
 
 # %% ../../nbs/82_bench_hpo.ipynb #1af2c170
 _BRANIN_CAT = {"a": (1.0, 0.0), "b": (0.0, 3.0), "c": (4.0, -2.0)}   # category -> (offset, shift of x1)
@@ -122,7 +122,9 @@ _ABLATIONS = {"raw": dict(output_transform="none"), "global": dict(local_every=0
               # best observation only, not the best three); the upper confidence bound at beta 1, greedier than log-EI.
               # init2, local1 and ucb1 are in the screen of reports/tables/bench_hpo_screen.md
               "init2": dict(n_initial=2), "local1": dict(local_every=1), "local3": dict(local_every=3),
-              "top1": dict(local_top=1), "ucb1": dict(acquisition="ucb", acquisition_kw=dict(beta=1.0))}
+              "top1": dict(local_top=1), "ucb1": dict(acquisition="ucb", acquisition_kw=dict(beta=1.0)),
+              # the Yeo-Johnson power transform of the losses instead of their ranks (`model_targets`): magnitudes kept
+              "power": dict(output_transform="power")}
 
 def _with(base: dict, kw: dict) -> dict:
     "`kw` over `base`, `surrogate_kw` and `acquisition_kw` merged key by key, so ablations combine ('+tightnoise+s400')."
@@ -139,7 +141,7 @@ def optimizer_for(method: str, space: SearchSpace, seed: int, evals: int, **kw):
     '+s400' and '+s150' (the BLL's network trained 400 steps at lr 0.01, 150 at 0.02), '+ei', '+ts' and '+ucb' (the acquisition),
     '+t2' and '+t05' (Thompson draws at temperature 2 and 0.5), '+d1', '+d3', '+d6' (the infinitely wide network's depth),
     '+circle' (its coordinates on a circle), '+init3' and '+init5' (initial designs of 3 and 5 points),
-    '+tied' (one weight variance per parameter), '+init2', '+local1', '+local3', '+top1', '+ucb1' (see `_ABLATIONS`).
+    '+tied' (one weight variance per parameter), '+init2', '+local1', '+local3', '+top1', '+ucb1', '+power' (see `_ABLATIONS`).
     '+tablehp' is `evaluations`' (it needs the problem)."""
     method, *flags = method.split("+")
     unknown = set(flags) - set(_ABLATIONS)
@@ -331,14 +333,23 @@ def fold_noise(problem: str, folder=suite.SUITE_DIR) -> pd.DataFrame:
     does not read, the first: `suite.effective`): `regret` (the table value minus the optimum, rounded to the 6
     significant digits the benchmark's CSV keeps, so a configuration reaches a target exactly when a run's curve would)
     and `se`, the standard error of that value, a mean over the cross-validation's folds (the folds' standard deviation
-    over the square root of their number; NaN where the model failed)."""
+    over the square root of their number; NaN where the model failed), then the folds' own values, `fold0`, `fold1`, …
+    (the objective on each fold, the table's units: differences between rows are differences in regret)."""
     t = pd.read_parquet(Path(folder)/f"{problem}.parquet")
     spec = suite.PROBLEMS[problem]   # the table's rows are `configs()`, in order (as `suite.load` reads them)
     t = t[~suite.effective(spec, spec.configs()).duplicated().to_numpy()]
     folds = t.filter(regex=r"^fold\d+$").to_numpy(dtype=float)
     y = t.objective.to_numpy(dtype=float)
     return pd.DataFrame({"regret": [float(f"{v:.6g}") for v in y - np.nanmin(y)],
-                         "se": folds.std(axis=1, ddof=1)/math.sqrt(folds.shape[1])})
+                         "se": folds.std(axis=1, ddof=1)/math.sqrt(folds.shape[1]),
+                         **{f"fold{k}": folds[:, k] for k in range(folds.shape[1])}})
+
+def paired_se(noise: pd.DataFrame, i: int, j: int) -> float:
+    """The standard error of the difference between rows `i` and `j` of `fold_noise`'s frame, from their fold-by-fold
+    differences (the same folds score both, so noise they share cancels); NaN where either failed on a fold."""
+    d = noise.filter(regex=r"^fold\d+$").to_numpy(dtype=float)
+    d = d[i] - d[j]
+    return float(d.std(ddof=1)/math.sqrt(len(d)))
 
 def table_regrets(problem: str, folder=suite.SUITE_DIR) -> np.ndarray:
     "Every configuration's regret on a suite problem's table (in `folder`), ascending (`fold_noise`'s `regret`)."
@@ -348,9 +359,11 @@ def target_margins(curves: pd.DataFrame, bands=(0.005, 0.01), folder=suite.SUITE
     """Per suite problem in `curves`: random search's median regret after the budget (`target`), the configurations of
     the table that reach it (`reach`), the regret of the next one above it as a fraction of the table's median regret
     (`next above`: 0.001 is a thousandth of the problem's scale), the configurations within each band above the
-    target (`within b`: regret at most target + b x the table's median regret), and the median standard error over the
-    folds of the values of the configurations within the widest band, on the same scale (`fold SE`: `fold_noise`; a gap
-    well below it is noise)."""
+    target (`within b`: regret at most target + b x the table's median regret), the median standard error over the
+    folds of the values of the configurations within the widest band, on the same scale (`fold SE`: `fold_noise`), and
+    the noise in the gap of `next above`: the median over the configurations reaching the target of the standard error of
+    their fold-by-fold difference from the next one above (`paired SE`: `paired_se`, same scale; a gap well below it is
+    noise)."""
     n = curves.evals.max()
     rows = {}
     for p in sorted(set(curves.problem) & set(suite.PROBLEMS)):
@@ -359,10 +372,14 @@ def target_margins(curves: pd.DataFrame, bands=(0.005, 0.01), folder=suite.SUITE
         target, regrets, noise = float(r.median()), table_regrets(p, folder), fold_noise(p, folder)
         scale = float(np.median(regrets))
         above = regrets[regrets > target]
+        order = np.argsort(noise.regret.to_numpy(), kind="stable")   # rows of `noise`, best first
+        reach = order[:int((regrets <= target).sum())]
+        paired = [paired_se(noise, order[len(reach)], i) for i in reach] if len(above) else [math.nan]
         rows[p] = {"configurations": len(regrets), "target": target, "reach": int((regrets <= target).sum()),
                    "next above": (above[0] - target)/scale if len(above) else math.nan,
                    **{f"within {b:g}": int((regrets <= target + b*scale).sum()) for b in bands},
-                   "fold SE": noise.se[noise.regret <= target + max(bands)*scale].median()/scale}
+                   "fold SE": noise.se[noise.regret <= target + max(bands)*scale].median()/scale,
+                   "paired SE": float(np.nanmedian(paired))/scale}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("problem")
 
 def margin_summary(curves: pd.DataFrame, bands=(0.005, 0.01), ran: dict | None = None, folder=suite.SUITE_DIR) -> pd.DataFrame:
@@ -628,8 +645,10 @@ def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: st
                   "below it; `next above`: the regret of the next configuration above it, as a fraction of the table's median "
                   "regret; `within b`: the configurations within b x the table's median regret above the target; `fold SE`: the "
                   "median standard error over the cross-validation's folds of the values within the widest band, on the same "
-                  "scale (`target_margins`). "
-                  "Where `next above` is far below `fold SE`, the configurations just missing the target differ from those "
+                  "scale; `paired SE`: the median over the configurations reaching the target of the standard error of their "
+                  "fold-by-fold difference from the next one above, on the same scale: the noise in telling those two apart "
+                  "(the same folds score every configuration, so noise they share cancels there; `target_margins`). "
+                  "Where `next above` is far below `paired SE`, the configurations just missing the target differ from those "
                   "reaching it by less than the tables' own noise.", "",
                   md_table(margins, ".4g"), "",
                   "Evaluations to match random search, median (worst) over these problems, with the target as it is "
