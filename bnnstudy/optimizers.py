@@ -15,9 +15,9 @@ from .core import check_int
 from .store import Trial, TrialStore, FORMAT, session_alive
 
 # %% auto #0
-__all__ = ['SURROGATE_DEFAULTS', 'ACQUISITION_DEFAULTS', 'OPTIMIZERS', 'space_to_json', 'space_from_json', 'Optimizer',
-           'RandomOptimizer', 'GridOptimizer', 'model_targets', 'default_n_initial', 'ModelOptimizer', 'BNNOptimizer',
-           'GPOptimizer', 'optuna_distributions', 'TPEOptimizer', 'make_optimizer']
+__all__ = ['SURROGATE_DEFAULTS', 'ACQUISITION_DEFAULTS', 'FEATURE_DEFAULTS', 'OPTIMIZERS', 'space_to_json', 'space_from_json',
+           'Optimizer', 'RandomOptimizer', 'GridOptimizer', 'model_targets', 'default_n_initial', 'ModelOptimizer',
+           'BNNOptimizer', 'GPOptimizer', 'optuna_distributions', 'TPEOptimizer', 'make_optimizer']
 
 # %% ../nbs/14_optimizers.ipynb #d2516040
 def _check_value(value, error=None) -> tuple[str, float | None, str | None]:
@@ -468,13 +468,19 @@ SURROGATE_DEFAULTS = {"ensemble": dict(bootstrap=True), "bll": dict(steps=150, l
 # factor of their covariance, while log-EI needs only each candidate's mean and variance
 ACQUISITION_DEFAULTS = {"ibnn": "ei"}
 
+# The level features when none are asked for: the infinitely wide network sees ordered levels' thermometer bits wherever
+# there are some; the others only on spaces made of level lists ("auto": beside ranges the bits cost the last layer
+# evaluations on bench-hpo's synthetic functions, while they lowered the infinitely wide network's regret there)
+FEATURE_DEFAULTS = {"ibnn": "levels"}
+
 class BNNOptimizer(ModelOptimizer):
     "Bayesian optimisation with a Bayesian-neural-network surrogate (`bnnstudy.surrogate.make_surrogate`)."
     method = "bnn"
     def __init__(self, space, seed=0, maximize=False, storage=None, surrogate: str = "ibnn",
                  surrogate_kw: dict | None = None, n_initial=None, initial="sobol", acquisition: str | None = None, acquisition_kw=None,
-                 output_transform: str = "rank", features: str = "auto", local_every: int = 2, local_top: int = 3):
+                 output_transform: str = "rank", features: str | None = None, local_every: int = 2, local_top: int = 3):
         surrogate = _SURROGATE_ALIASES.get(surrogate, surrogate)
+        if features is None: features = FEATURE_DEFAULTS.get(surrogate, "auto")
         if features not in _FEATURES: raise ValueError(f"features must be one of {_FEATURES}, got {features!r}")
         # stored with the study in full, so a study resumed after these defaults change warns and names its own
         self.surrogate_kw = SURROGATE_DEFAULTS.get(surrogate, {}) | dict(surrogate_kw or {})
@@ -502,9 +508,10 @@ class BNNOptimizer(ModelOptimizer):
     @property
     def uses_level_features(self) -> bool:
         """Whether the surrogate also sees ordered levels as thermometer bits, so the network can give each level its own
-        effect. "auto": only on a space made of level lists (`Choice`, `Ordinal`): beside a `Float` or `Int` range the
-        bits, each weighted like a whole coordinate, pull the fit away from the smooth dimensions (bench-hpo's
-        synthetic functions, `reports/tables/bench_hpo.md`, `bnn-bll+levels+ei+s400`)."""
+        effect. "levels" (the infinitely wide network's default): wherever the space has ordered levels; "auto" (the
+        other surrogates'): only on a space made of level lists (`Choice`, `Ordinal`), since beside a `Float` or `Int`
+        range the bits pulled the last layer's fit away from the smooth dimensions (bench-hpo's synthetic functions,
+        `reports/tables/bench_hpo.md`, `bnn-bll+levels+ei+s400`)."""
         if self.features == "auto": return not any(isinstance(p, (Float, Int)) for p in self.space.params.values())
         return self.features == "levels"
 

@@ -25,8 +25,8 @@ def test_model_targets_keep_the_order_and_stay_finite():
 
 def test_the_default_bnn_is_the_infinitely_wide_network_on_ranks_with_log_ei_level_features_and_local_steps():
     opt = make_optimizer("bnn", SPACE)
-    assert opt.surrogate == "ibnn" and opt.acquisition == "ei" and opt.output_transform == "rank" and opt.features == "auto"
-    assert opt.local_every == 2 and type(opt._surrogate(0)).__name__ == "InfiniteWidthBNN"
+    assert opt.surrogate == "ibnn" and opt.acquisition == "ei" and opt.output_transform == "rank" and opt.features == "levels"
+    assert opt.local_every == 2 and type(opt._surrogate(0).base).__name__ == "InfiniteWidthBNN"   # behind the level bits
     last_layer = make_optimizer("bnn", SPACE, surrogate="bll")   # the default before: Thompson sampling, 150 steps
     assert (last_layer.acquisition, last_layer.surrogate_kw) == ("ts", dict(steps=150, lr=0.02))
     assert make_optimizer("gp", SPACE).local_every == 0   # the GP baseline stays plain global BO
@@ -44,11 +44,13 @@ def test_level_features_wrap_the_surrogate_only_when_the_space_has_ordered_level
     assert type(make_optimizer("bnn", levels)._surrogate(0)).__name__ == "OnFeatures"
     assert type(make_optimizer("bnn", levels, features="none")._surrogate(0)).__name__ == "InfiniteWidthBNN"
 
-def test_auto_features_leave_out_the_bits_when_the_space_has_a_range():
+def test_the_default_network_gets_the_bits_beside_a_range_and_auto_leaves_them_out():
     from bnnstudy.space import Int
     for mixed in (SearchSpace(x=Float(0.0, 1.0), n=Ordinal([1, 2, 4, 8])), SearchSpace(m=Int(1, 9), n=Ordinal([1, 2, 4, 8]))):
-        assert type(make_optimizer("bnn", mixed)._surrogate(0)).__name__ == "InfiniteWidthBNN"
-        assert type(make_optimizer("bnn", mixed, features="levels")._surrogate(0)).__name__ == "OnFeatures"
+        assert type(make_optimizer("bnn", mixed)._surrogate(0)).__name__ == "OnFeatures"
+        assert type(make_optimizer("bnn", mixed, features="auto")._surrogate(0)).__name__ == "InfiniteWidthBNN"
+        last_layer = make_optimizer("bnn", mixed, surrogate="bll")   # the other surrogates keep "auto"
+        assert last_layer.features == "auto" and type(last_layer._surrogate(0)).__name__ == "BayesianLastLayer"
 
 def test_local_steps_alternate_with_global_ones_and_propose_neighbours_of_the_best():
     from bnnstudy.space import SearchSpace, Choice, Ordinal
@@ -77,7 +79,9 @@ def test_parameter_groups_give_the_network_one_weight_variance_per_parameter():
     opt = make_optimizer("bnn", levels, seed=0, surrogate_kw=dict(groups="parameter"))
     assert opt.surrogate_kw == dict(groups="parameter")   # stored with the study as the user gave it
     assert list(opt._surrogate(0).base.groups) == [0, 0, 0, 1, 1, 1, 1]
-    assert list(make_optimizer("bnn", SPACE, surrogate_kw=dict(groups="parameter"))._surrogate(0).groups) == [0, 1, 1, 2]
+    # x, k's 2 one-hot, n's coordinate, then n's 3 bits (the default network sees them beside a range too)
+    assert list(make_optimizer("bnn", SPACE, surrogate_kw=dict(groups="parameter"))._surrogate(0).base.groups) == [0, 1, 1, 2, 2, 2, 2]
+    assert list(make_optimizer("bnn", SPACE, features="auto", surrogate_kw=dict(groups="parameter"))._surrogate(0).groups) == [0, 1, 1, 2]
     ps = levels.sample(8, np.random.default_rng(0))
     fitted = opt._surrogate(0).fit(levels.encode(ps), [p["n"] + (p["k"] == "b") for p in ps])
     assert fitted.base.theta.shape == (2 + 5,)   # two weight variances, then the biases, scale, noise and mean
