@@ -485,11 +485,12 @@ def _surrogate_of(method: str):
 
 # the surrogates of the default `bnn` (the infinitely wide network, depth 10) and of `gp`, and variants named as the methods
 # that fit them (the acquisition does not change the fit, so `bnn-bll` stands also for `bnn-bll+ei`): the default at depths
-# 1, 3 and 6; the last layer, on its earlier 400-step schedule, and on it without and with the level features everywhere
-# (on the suite's level-only spaces `bnn-bll` has them, on the synthetic functions not), the tighter noise cap as screened
+# 1, 3 and 6, and with level bits only on spaces of level lists (`bnn+auto`); the last layer, on its earlier 400-step
+# schedule, and on it without and with the level features everywhere (on the suite's level-only spaces `bnn-bll` has
+# them, on the synthetic functions not), the tighter noise cap as screened
 # (level features everywhere, then the default), and the ensembles of last layers (the bootstrapped one also on the last
 # layer's 150-step schedule)
-_SURROGATE_FOR = {m: _surrogate_of(m) for m in ["bnn", "bnn+d1", "bnn+d3", "bnn+d6", "gp", "bnn-bll", "bnn-bll+s400",
+_SURROGATE_FOR = {m: _surrogate_of(m) for m in ["bnn", "bnn+d1", "bnn+d3", "bnn+d6", "bnn+auto", "gp", "bnn-bll", "bnn-bll+s400",
                                                  "bnn-bll+nolevels+s400", "bnn-bll+levels+s400", "bnn-bll+tightnoise+levels+s400",
                                                  "bnn-bll_ensemble", "bnn-bll_ensemble+bootstrap", "bnn-bll_ensemble+bootstrap+s150"]}
 
