@@ -80,7 +80,8 @@ def test_ablation_flags_combine_and_name_one_computation():
     # the infinitely wide network (the default): log-EI whether named or not, its depth by flag, fitted by the surrogate the name builds
     wide = optimizer_for("bnn+d3", space, 0, 10)
     assert (wide.surrogate, wide.surrogate_kw, wide.acquisition) == ("ibnn", dict(depth=3), "ei")
-    assert optimizer_for("bnn", space, 0, 10)._surrogate(0).depth == 10 and optimizer_for("bnn-ibnn", space, 0, 10)._surrogate(0).depth == 10
+    network = lambda m: optimizer_for(m, space, 0, 10)._surrogate(0).base   # behind the level bits (the mixed toy's batch size)
+    assert network("bnn").depth == 10 and network("bnn-ibnn").depth == 10
 
 def test_tempered_thompson_sampling_asks_other_configurations_after_the_design():
     fn = H.get_problem("mixed")
@@ -119,7 +120,8 @@ def test_tablehp_conditions_on_the_table_fitted_prior_without_fitting():
     theta = list(H.table_prior("mixed"))   # fitted (and cached) before the spy below counts the run's conditionings
     fn = H.get_problem("mixed")
     wide = H.optimizer_for("bnn", fn.space, 0, 10)
-    assert len(theta) == fn.space.encode([fn.space.sample(1, np.random.default_rng(0))[0]]).shape[1] + 5   # columns, then five
+    columns = fn.space.encode([fn.space.sample(1, np.random.default_rng(0))[0]]).shape[1] + wide._level_map.n_extra
+    assert wide._level_map.n_extra > 0 and len(theta) == columns + 5   # the encoding's columns and the level bits, then five
     fits = []
     original = InfiniteWidthBNN._condition
     def spy(self, X, y): fits.append(self.theta.tolist()); return original(self, X, y)
