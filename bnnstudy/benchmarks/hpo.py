@@ -346,12 +346,13 @@ def fold_noise(problem: str, folder=suite.SUITE_DIR) -> pd.DataFrame:
                          "se": folds.std(axis=1, ddof=1)/math.sqrt(folds.shape[1]),
                          **{f"fold{k}": folds[:, k] for k in range(folds.shape[1])}})
 
-def paired_se(noise: pd.DataFrame, i: int, j: int) -> float:
+def paired_se(noise: pd.DataFrame, i, j):
     """The standard error of the difference between rows `i` and `j` of `fold_noise`'s frame, from their fold-by-fold
-    differences (the same folds score both, so noise they share cancels); NaN where either failed on a fold."""
-    d = noise.filter(regex=r"^fold\d+$").to_numpy(dtype=float)
-    d = d[i] - d[j]
-    return float(d.std(ddof=1)/math.sqrt(len(d)))
+    differences (the same folds score both, so noise they share cancels); NaN where either failed on a fold. Row
+    numbers or arrays of them (broadcast: one row against many in one call), a float or an array to match."""
+    folds = noise.filter(regex=r"^fold\d+$").to_numpy(dtype=float)
+    se = (folds[i] - folds[j]).std(axis=-1, ddof=1)/math.sqrt(folds.shape[1])
+    return float(se) if np.ndim(se) == 0 else se
 
 def table_regrets(problem: str, folder=suite.SUITE_DIR) -> np.ndarray:
     "Every configuration's regret on a suite problem's table (in `folder`), ascending (`fold_noise`'s `regret`)."
@@ -371,12 +372,13 @@ def target_margins(curves: pd.DataFrame, bands=(0.005, 0.01), folder=suite.SUITE
     for p in sorted(set(curves.problem) & set(suite.PROBLEMS)):
         r = curves[(curves.problem == p) & (curves.method == "random") & (curves.evals == n)].regret
         if not len(r): continue
-        target, regrets, noise = float(r.median()), table_regrets(p, folder), fold_noise(p, folder)
+        target, noise = float(r.median()), fold_noise(p, folder)
+        order = np.argsort(noise.regret.to_numpy(), kind="stable")   # rows of `noise`, best first
+        regrets = noise.regret.to_numpy()[order]                      # = table_regrets(p, folder)
         scale = float(np.median(regrets))
         above = regrets[regrets > target]
-        order = np.argsort(noise.regret.to_numpy(), kind="stable")   # rows of `noise`, best first
         reach = order[:int((regrets <= target).sum())]
-        paired = [paired_se(noise, order[len(reach)], i) for i in reach] if len(above) else [math.nan]
+        paired = paired_se(noise, order[len(reach)], reach) if len(above) else [math.nan]
         rows[p] = {"configurations": len(regrets), "target": target, "reach": int((regrets <= target).sum()),
                    "next above": (above[0] - target)/scale if len(above) else math.nan,
                    **{f"within {b:g}": int((regrets <= target + b*scale).sum()) for b in bands},
