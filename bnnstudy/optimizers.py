@@ -17,7 +17,7 @@ from .store import Trial, TrialStore, FORMAT, session_alive
 # %% auto #0
 __all__ = ['SURROGATE_DEFAULTS', 'ACQUISITION_DEFAULTS', 'FEATURE_DEFAULTS', 'OPTIMIZERS', 'space_to_json', 'space_from_json',
            'Optimizer', 'RandomOptimizer', 'GridOptimizer', 'model_targets', 'default_n_initial', 'ModelOptimizer',
-           'BNNOptimizer', 'GPOptimizer', 'optuna_distributions', 'TPEOptimizer', 'make_optimizer']
+           'incumbent_value', 'BNNOptimizer', 'GPOptimizer', 'optuna_distributions', 'TPEOptimizer', 'make_optimizer']
 
 # %% ../nbs/14_optimizers.ipynb #d2516040
 def _check_value(value, error=None) -> tuple[str, float | None, str | None]:
@@ -379,14 +379,17 @@ def default_n_initial(space: SearchSpace) -> int:
 
 # %% ../nbs/14_optimizers.ipynb #664992b4
 _DESIGNS = {"sobol": "sobol", "lhs": "latin_hypercube", "random": "sample"}
+_INCUMBENTS = ("observed", "mean")
 
 class ModelOptimizer(Optimizer):
     "Bayesian optimisation skeleton: a seeded space-filling design, then `_surrogate` + acquisition maximisation."
     def __init__(self, space, seed=0, maximize=False, storage=None, n_initial: int | None = None, initial: str = "sobol",
                  acquisition: str = "ei", acquisition_kw: dict | None = None, output_transform: str = "rank",
-                 local_every: int = 0, local_top: int = 3, options: dict | None = None):
+                 local_every: int = 0, local_top: int = 3, incumbent: str = "observed", options: dict | None = None):
         if output_transform not in _TRANSFORMS: raise ValueError(f"output_transform must be one of {_TRANSFORMS}, got {output_transform!r}")
         self.output_transform = output_transform
+        if incumbent not in _INCUMBENTS: raise ValueError(f"incumbent must be one of {_INCUMBENTS}, got {incumbent!r}")
+        self.incumbent = incumbent
         if initial not in _DESIGNS: raise ValueError(f"initial must be one of {list(_DESIGNS)}, got {initial!r}")
         if acquisition not in ACQUISITIONS: raise ValueError(f"unknown acquisition {acquisition!r}; choose one of {list(ACQUISITIONS)}")
         self.n_initial = default_n_initial(space) if n_initial is None else _count(n_initial, "n_initial")
@@ -395,7 +398,9 @@ class ModelOptimizer(Optimizer):
         self._design = getattr(space, _DESIGNS[initial])(self.n_initial, _rng(seed, _STREAM_DESIGN))
         super().__init__(space, seed, maximize, storage, options=dict(n_initial=self.n_initial, initial=initial,
                          acquisition=acquisition, acquisition_kw=self.acquisition_kw, output_transform=output_transform,
-                         local_every=self.local_every, local_top=self.local_top) | (options or {}))
+                         local_every=self.local_every, local_top=self.local_top) | (options or {})
+                         # stored only when not the default, so that studies stored before the option resume without a warning
+                         | ({} if incumbent == "observed" else dict(incumbent=incumbent)))
 
     def _surrogate(self, seed: int): raise NotImplementedError
 
@@ -427,6 +432,15 @@ def _fill(self: ModelOptimizer, n, rng, keys):
     finally: self._seen = seen
 
 # %% ../nbs/14_optimizers.ipynb #6cf89dcb
+def incumbent_value(surrogate, X, utility, kind: str = "observed") -> float:
+    """The value log-EI counts improvement over, for a `surrogate` fitted to encoded rows `X` and their `utility`:
+    `"observed"`, the largest utility observed; `"mean"`, the largest posterior mean at those rows (the plug-in of noisy
+    expected improvement). A surrogate that explains part of the data as noise can put the observed best above its mean
+    everywhere; log-EI then grows fastest with the predictive sd and goes where that is largest."""
+    if kind == "observed": return float(np.max(utility))
+    if kind == "mean": return float(np.max(surrogate.predict(X)[0]))
+    raise ValueError(f"incumbent must be one of {_INCUMBENTS}, got {kind!r}")
+
 @patch
 def _model_proposals(self: ModelOptimizer, n, rng, keys):
     "Fit the surrogate to transformed utilities (`model_targets`: the maximiser maximises) and maximise the acquisition."
@@ -437,7 +451,7 @@ def _model_proposals(self: ModelOptimizer, n, rng, keys):
     utility = model_targets(np.concatenate([y, np.full(len(pending), y[ok].max())]), transform=self.output_transform)
     surrogate = self._surrogate(int(rng.integers(2**31 - 1))).fit(X, utility)
     exclude = self._seen | keys
-    best = float(utility[:len(y)][ok].max())
+    best = incumbent_value(surrogate, X[:len(y)][ok], utility[:len(y)][ok], self.incumbent)
     props = []
     if self._local_step():   # only the neighbours of the best observations; global when they are all taken
         centers = [params[i] for i in np.argsort(np.where(ok, y, np.inf))[:min(self.local_top, int(ok.sum()))]]
@@ -478,7 +492,8 @@ class BNNOptimizer(ModelOptimizer):
     method = "bnn"
     def __init__(self, space, seed=0, maximize=False, storage=None, surrogate: str = "ibnn",
                  surrogate_kw: dict | None = None, n_initial=None, initial="sobol", acquisition: str | None = None, acquisition_kw=None,
-                 output_transform: str = "rank", features: str | None = None, local_every: int = 2, local_top: int = 3):
+                 output_transform: str = "rank", features: str | None = None, local_every: int = 2, local_top: int = 3,
+                 incumbent: str = "observed"):
         surrogate = _SURROGATE_ALIASES.get(surrogate, surrogate)
         if features is None: features = FEATURE_DEFAULTS.get(surrogate, "auto")
         if features not in _FEATURES: raise ValueError(f"features must be one of {_FEATURES}, got {features!r}")
@@ -487,7 +502,7 @@ class BNNOptimizer(ModelOptimizer):
         self.surrogate, self.features = surrogate, features
         if acquisition is None: acquisition = ACQUISITION_DEFAULTS.get(surrogate, "ts")
         super().__init__(space, seed, maximize, storage, n_initial, initial, acquisition, acquisition_kw, output_transform,
-                         local_every, local_top, options=dict(surrogate=surrogate, surrogate_kw=self.surrogate_kw, features=features))
+                         local_every, local_top, incumbent, options=dict(surrogate=surrogate, surrogate_kw=self.surrogate_kw, features=features))
 
     @functools.cached_property
     def _level_map(self):
