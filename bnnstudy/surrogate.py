@@ -474,7 +474,7 @@ def _log_prior_moments(d: int):
     return (np.r_[np.zeros(d), 0.0, math.log(0.1), 0.0, math.log(1e-2), 0.0], np.r_[np.full(d, 3.0), 1.0, 1.5, 2.0, 3.0, np.inf])
 
 def ibnn_loss_grad(th: np.ndarray, X: np.ndarray, y: np.ndarray, depth: int, buffers: _PairBuffers | None = None,
-                   grad: bool = True):
+                   grad: bool = True, prior: tuple | None = None):
     """The objective `InfiniteWidthBNN` fits, per point: the negative log marginal likelihood of standardised targets `y`
     at encoded rows `X` (n, d), plus the negative log prior, at log-parameters `th` (see `InfiniteWidthBNN._unpack`);
     and its gradient in `th` (None without `grad`). `(inf, None)` where the covariance is not positive definite or a
@@ -514,7 +514,7 @@ def ibnn_loss_grad(th: np.ndarray, X: np.ndarray, y: np.ndarray, depth: int, buf
     r = y - c0
     alpha, info = lapack.dpotrs(L, r, lower=1)
     if info: return math.inf, None
-    mu, sd = _log_prior_moments(d)
+    mu, sd = _log_prior_moments(d) if prior is None else prior
     z = (th - mu)/sd
     loss = (0.5*float(r @ alpha) + float(np.log(np.diagonal(L)).sum()) + 0.5*float(z[:-1] @ z[:-1]))/n
     # NaN as well as inf (a variance that overflowed): L-BFGS's line search can step back from inf, not from NaN
@@ -574,14 +574,18 @@ class InfiniteWidthBNN(Surrogate):
     each input column, the index (0, 1, …) of its weight variance, so that the columns of one group share one (a
     parameter's one-hot or thermometer columns: `BNNOptimizer(surrogate_kw=dict(groups="parameter"))`); default: each
     column its own. `fixed`: log-parameters (a fitted model's `theta`, as a list) to condition on instead of fitting any:
-    prior variances known in advance, e.g. from an earlier study of a like problem."""
+    prior variances known in advance, e.g. from an earlier study of a like problem. `noise_prior`: the median and the
+    log-space sd of the log-normal prior on the noise variance (of the standardised targets)."""
     def __init__(self, depth: int = 10, iters: int = 60, warm_iters: int = 8, seed: int = 0, warm_start: bool = True,
-                 inputs: str = "centred", groups=None, fixed=None):
+                 inputs: str = "centred", groups=None, fixed=None, noise_prior=(1e-2, 3.0)):
         super().__init__(seed, warm_start)
         self.fixed = None if fixed is None else [float(v) for v in np.asarray(fixed, dtype=float).reshape(-1)]
         self.depth, self.iters, self.warm_iters = check_int(depth, "depth"), check_int(iters, "iters"), check_int(warm_iters, "warm_iters")
         if inputs not in _IBNN_INPUTS: raise ValueError(f"inputs must be one of {_IBNN_INPUTS}, got {inputs!r}")
         self.inputs = inputs
+        median, spread = (float(v) for v in noise_prior)
+        if not (median > 0 and spread > 0): raise ValueError(f"noise_prior must be (median > 0, log-space sd > 0), got {tuple(noise_prior)!r}")
+        self.noise_prior = (median, spread)
         if groups is not None:
             groups = np.asarray(groups)
             if groups.ndim != 1 or not np.issubdtype(groups.dtype, np.integer) or set(groups.tolist()) != set(range(int(groups.max()) + 1)):
@@ -603,7 +607,7 @@ class InfiniteWidthBNN(Surrogate):
                     s2=th[d + 2].exp(), noise=th[d + 3].exp() + 1e-6, c=th[d + 4])
 
     def _start(self, d: int) -> torch.Tensor:
-        return torch.tensor([0.0]*self._n_weights(d) + [0.0, math.log(0.1), 0.0, math.log(1e-2), 0.0], dtype=torch.float64)
+        return torch.tensor([0.0]*self._n_weights(d) + [0.0, math.log(0.1), 0.0, math.log(self.noise_prior[0]), 0.0], dtype=torch.float64)
 
     def _kernel(self, A, B, p, diag: bool = False):
         "s^2 times the network's output covariance between rows of `A` and `B` (only its diagonal at `A` with `diag`)."
@@ -639,16 +643,23 @@ class InfiniteWidthBNN(Surrogate):
         self.theta = th.clone() if ok else start   # a failed search keeps its start (the last fit's values, or the fixed ones)
         self._condition(torch.from_numpy(X), torch.from_numpy(y))
 
+    def _prior(self, d: int):
+        "The prior's means and sds for `d` weight columns (`_log_prior_moments`, with this network's noise prior)."
+        if self.noise_prior == (1e-2, 3.0): return None   # the default: the cached moments
+        mu, sd = (a.copy() for a in _log_prior_moments(d))
+        mu[d + 3], sd[d + 3] = math.log(self.noise_prior[0]), self.noise_prior[1]
+        return mu, sd
+
     def _objective(self, th, Xf, y, buffers=None, grad: bool = True):
         """`ibnn_loss_grad` at log-parameters `th` for the network's input rows `Xf` (`circle_features` of the centred rows
         on the circle). A weight variance that serves several columns (a group's, and on the circle each column's two) is
         repeated for each and their gradients summed; the prior counts once per column."""
-        if self.inputs != "circle" and self.groups is None: return ibnn_loss_grad(th, Xf, y, self.depth, buffers, grad)
+        if self.inputs != "circle" and self.groups is None: return ibnn_loss_grad(th, Xf, y, self.depth, buffers, grad, self._prior(len(th) - 5))
         k = len(th) - 5
         cols = th[:k] if self.groups is None else th[:k][self.groups]
         d = len(cols)
         full = np.r_[cols, cols, th[k:]] if self.inputs == "circle" else np.r_[cols, th[k:]]
-        loss, g = ibnn_loss_grad(full, Xf, y, self.depth, buffers, grad)
+        loss, g = ibnn_loss_grad(full, Xf, y, self.depth, buffers, grad, self._prior(len(full) - 5))
         if g is None: return loss, None
         per_column = g[:d] + g[d:2*d] if self.inputs == "circle" else g[:d]
         tied = per_column if self.groups is None else np.bincount(self.groups, per_column, minlength=k)
