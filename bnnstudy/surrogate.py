@@ -467,17 +467,21 @@ class _PairBuffers:
         self.square[self.flat] = values
         return self.square.reshape(self.n, self.n)
 
+_NOISE_PRIOR = (1e-2, 3.0)   # the noise variance's log-normal prior: median, log-space sd (`_log_prior_moments`)
+
 @functools.lru_cache(maxsize=None)
 def _log_prior_moments(d: int):
     """Means and standard deviations of the Gaussian priors on the log-parameters (none on the constant mean): weak, so
     that a few points cannot send a variance to 0 or infinity."""
-    return (np.r_[np.zeros(d), 0.0, math.log(0.1), 0.0, math.log(1e-2), 0.0], np.r_[np.full(d, 3.0), 1.0, 1.5, 2.0, 3.0, np.inf])
+    return (np.r_[np.zeros(d), 0.0, math.log(0.1), 0.0, math.log(_NOISE_PRIOR[0]), 0.0],
+            np.r_[np.full(d, 3.0), 1.0, 1.5, 2.0, _NOISE_PRIOR[1], np.inf])
 
 def ibnn_loss_grad(th: np.ndarray, X: np.ndarray, y: np.ndarray, depth: int, buffers: _PairBuffers | None = None,
                    grad: bool = True, prior: tuple | None = None):
     """The objective `InfiniteWidthBNN` fits, per point: the negative log marginal likelihood of standardised targets `y`
     at encoded rows `X` (n, d), plus the negative log prior, at log-parameters `th` (see `InfiniteWidthBNN._unpack`);
-    and its gradient in `th` (None without `grad`). `(inf, None)` where the covariance is not positive definite or a
+    and its gradient in `th` (None without `grad`). `prior`: the means and sds of the Gaussian priors on the
+    log-parameters (default `_log_prior_moments(d)`). `(inf, None)` where the covariance is not positive definite or a
     variance overflows.
     Numpy, the gradient written out by hand: at these sizes autograd's per-operation overhead, not arithmetic, was most
     of a fit (as for `StackedMLP`'s hand-written passes)."""
@@ -577,7 +581,7 @@ class InfiniteWidthBNN(Surrogate):
     prior variances known in advance, e.g. from an earlier study of a like problem. `noise_prior`: the median and the
     log-space sd of the log-normal prior on the noise variance (of the standardised targets)."""
     def __init__(self, depth: int = 10, iters: int = 60, warm_iters: int = 8, seed: int = 0, warm_start: bool = True,
-                 inputs: str = "centred", groups=None, fixed=None, noise_prior=(1e-2, 3.0)):
+                 inputs: str = "centred", groups=None, fixed=None, noise_prior=_NOISE_PRIOR):
         super().__init__(seed, warm_start)
         self.fixed = None if fixed is None else [float(v) for v in np.asarray(fixed, dtype=float).reshape(-1)]
         self.depth, self.iters, self.warm_iters = check_int(depth, "depth"), check_int(iters, "iters"), check_int(warm_iters, "warm_iters")
@@ -645,7 +649,7 @@ class InfiniteWidthBNN(Surrogate):
 
     def _prior(self, d: int):
         "The prior's means and sds for `d` weight columns (`_log_prior_moments`, with this network's noise prior)."
-        if self.noise_prior == (1e-2, 3.0): return None   # the default: the cached moments
+        if self.noise_prior == _NOISE_PRIOR: return None   # the default: the cached moments
         mu, sd = (a.copy() for a in _log_prior_moments(d))
         mu[d + 3], sd[d + 3] = math.log(self.noise_prior[0]), self.noise_prior[1]
         return mu, sd
