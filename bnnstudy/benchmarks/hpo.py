@@ -130,8 +130,8 @@ _ABLATIONS = {"raw": dict(output_transform="none"), "global": dict(local_every=0
               # log-EI's incumbent at the best posterior mean of the observed rows, not the best observed value
               # (`incumbent_value`): screened after the default's proposals on Branin went to the cube's edges
               "meanbest": dict(incumbent="mean"),
-              # the infinitely wide network's noise variance under a tighter prior (median 1e-3, log-space sd 1; the
-              # default's is 1e-2 and 3): the network explained part of a smooth function's ranked values as noise
+              # the infinitely wide network's noise variance under a tighter prior than its default (`_NOISE_PRIOR` in
+              # bnnstudy.surrogate): the network explained part of a smooth function's ranked values as noise
               "tnoise": dict(surrogate_kw=dict(noise_prior=(1e-3, 1.0)))}
 
 def _with(base: dict, kw: dict) -> dict:
