@@ -13,17 +13,17 @@ import pandas as pd
 from fastcore.script import call_parse
 from ..space import SearchSpace, Float, Choice, Ordinal
 from ..testfns import FUNCTIONS as _TESTFNS, TestFunction, branin, hartmann6
-from ..optimizers import make_optimizer, model_targets
+from ..optimizers import make_optimizer, model_targets, default_n_initial
 from . import suite
 from .report import md_table, run_command, written_by
 
 # %% auto #0
 __all__ = ['SYNTHETIC', 'SUITE', 'GROUPS', 'METHODS', 'RENAMED', 'RENAMED_SURROGATES', 'TIMING', 'get_problem', 'expand',
            'optimizer_for', 'table_prior', 'evaluations', 'run', 'regret_table', 'evals_to_random', 'average_rank',
-           'wilcoxon_table', 'on_common_seeds', 'suite_summary', 'summary_interval', 'fold_noise', 'paired_se',
-           'table_regrets', 'target_margins', 'margin_summary', 'ask_seconds', 'fitted_surrogates', 'heldout_nll',
-           'variance_ratio', 'rank_correlation', 'conditional_problems', 'effective_repeats', 'incumbent_gap',
-           'merge_extras', 'rename_chains', 'report', 'main']
+           'wilcoxon_table', 'on_common_seeds', 'suite_summary', 'summary_interval', 'design_size', 'seeds_at_target',
+           'fold_noise', 'paired_se', 'table_regrets', 'target_margins', 'margin_summary', 'ask_seconds',
+           'fitted_surrogates', 'heldout_nll', 'variance_ratio', 'rank_correlation', 'conditional_problems',
+           'effective_repeats', 'incumbent_gap', 'merge_extras', 'rename_chains', 'report', 'main']
 
 # %% ../../nbs/82_bench_hpo.ipynb #1af2c170
 _BRANIN_CAT = {"a": (1.0, 0.0), "b": (0.0, 3.0), "c": (4.0, -2.0)}   # category -> (offset, shift of x1)
@@ -333,6 +333,24 @@ def summary_interval(curves: pd.DataFrame, groups: dict, ran: dict | None = None
             med = np.median(np.stack(rows), axis=0)
             out[(g, m)] = f"{np.percentile(med, lo):.0f}-{np.percentile(med, hi):.0f}"
     return pd.Series(out, dtype=object).rename_axis(["group", "method"])
+
+
+# %% ../../nbs/82_bench_hpo.ipynb #d1e2f3a5
+def design_size(problem: str) -> int:
+    "The default initial design's size on `problem` (`default_n_initial`): the first evaluations of `bnn`, `gp`, and `tpe`'s startup trials."
+    return default_n_initial(suite.space_of(problem) if problem in suite.PROBLEMS else get_problem(problem).space)
+
+def seeds_at_target(df: pd.DataFrame, by=(15, 25)) -> pd.DataFrame:
+    """Share of each method's seeds whose regret after each of `by` evaluations is at or below random search's median
+    regret after the full budget (`evals_to_random`'s target), per (problem, method); columns `by 15`, ... (only the
+    evaluations every run reached). Regret is the best so far, so a seed counted by 15 stays counted by 25."""
+    n = df.evals.max()
+    by = [b for b in by if b <= df.groupby("method").evals.max().min()]
+    target = df[(df.method == "random") & (df.evals == n)].groupby("problem").regret.median()
+    d = df[df.problem.isin(target.index) & df.evals.isin(by)]
+    hit = d.regret.to_numpy() <= target.reindex(d.problem).to_numpy()
+    return (d.assign(hit=hit).groupby(["problem", "method", "evals"]).hit.mean().unstack("evals")
+            .reindex(columns=by).rename(columns=lambda e: f"by {e}"))
 
 
 # %% ../../nbs/82_bench_hpo.ipynb #b8d4f021
@@ -668,6 +686,18 @@ def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: st
                   "(`band 0`, the summary above) and raised by each band (`margin_summary`; random search's own count is "
                   f"below {n} there):", "",
                   md_table(margin_summary(curves, ran=ran.to_dict("dict"))), ""]
+        share = seeds_at_target(curves)
+        if share.shape[1]:
+            cells = share.apply(lambda r: " / ".join(f"{v:.2f}" for v in r), axis=1).unstack("method")
+            cells = cells.where(ran.T.reindex(index=cells.index, columns=cells.columns, fill_value=False), "-")
+            cells.insert(0, "design", [design_size(p) for p in cells.index])
+            at = [c.split()[1] for c in share.columns]
+            L += [f"## Seeds at the target by {' and '.join(at)} evaluations", "",
+                  "Share of each method's seeds whose regret is at or below the target above (random search's median regret "
+                  f"after {n}) after {' / '.join(at)} evaluations (`seeds_at_target`): the summary's count follows the median "
+                  "curve, so it is 15 only where about half the seeds are there by 15. `design`: the initial design's size on "
+                  "the problem (`design_size`), part of those first evaluations.", "",
+                  md_table(cells.rename_axis("problem")), ""]
     if {reference, "tpe", "random"} <= set(curves.method):
         common = on_common_seeds(curves, [reference, "tpe"])
         seeds_bt = common[common.method == reference].groupby("problem").seed.nunique()
