@@ -81,7 +81,7 @@ nbs-execute: $(STAMP)  ## run notebooks 0x-3x and index in place, keeping output
 bench-train: $(STAMP)  ## engine throughput vs a bare PyTorch loop (ratio >= 0.9 expected)
 	$(PY) -m bnnstudy.benchmarks.train
 
-bench-quality: $(STAMP)  ## each seed model at default hyperparameters on the full data (long on CPU)
+bench-quality: $(STAMP)  ## each seed model at default hyperparameters on the full data (long on CPU; resumes reports/tables/bench_quality.csv)
 	$(PY) -m bnnstudy.benchmarks.quality
 
 bench-hpo: $(STAMP)  ## HPO methods on the tabular suite + synthetic functions, 20 seeds (resumes reports/tables/bench_hpo.csv)

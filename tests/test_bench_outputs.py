@@ -41,7 +41,10 @@ def test_quality_report_and_plan(tmp_path):
     quality.main(profile="smoke", only="wine_quality/mlp", threads=1, out=str(tmp_path/"bench_quality.csv"))
     md = check_report(tmp_path/"bench_quality.csv", "bench-quality: the seed models at default hyperparameters (`smoke` profile)",
                       ["dataset", "model", "n_train"], "quality.main(")
-    assert "1 of 1 cases trained." in md and pd.read_csv(tmp_path/"bench_quality.csv").r2.notna().all()
+    # the file lists every case of the profile, the others planned (a later run resumes it)
+    table = pd.read_csv(tmp_path/"bench_quality.csv")
+    assert "1 of 6 cases trained; not run in this commit: mnist/cnn, " in md and len(table) == len(quality.PROFILES["smoke"])
+    assert table.r2[table.dataset == "wine_quality"].notna().all() and set(table.status[table.dataset != "wine_quality"]) == {"not run"}
     quality.main(profile="full", dry_run=True, out=str(tmp_path/"plan.csv"))   # trains nothing, invents nothing
     plan = pd.read_csv(tmp_path/"plan.csv")
     assert set(plan.status) == {"not run"} and plan[["accuracy", "r2"]].isna().all().all() and len(plan) == len(quality.PROFILES["full"])

@@ -5,6 +5,7 @@
 # %% ../../nbs/81_bench_quality.ipynb #4af7ffbb
 from __future__ import annotations
 import math, os, time
+from pathlib import Path
 import pandas as pd
 import torch
 from fastcore.script import call_parse
@@ -81,13 +82,23 @@ def _planned(dataset, model_name, profile) -> dict:
                 reference=f"{metric} >= {target}" if target is not None else "", meets="", fit_s=math.nan, load_s=math.nan,
                 profile=profile, warnings="")
 
-def _quality_note(table: pd.DataFrame, profile: str, seed: int) -> str:
-    "The report's paragraph: what was trained, how, and which cases are missing."
+def _earlier_rows(out, profile: str) -> dict:
+    "The trained rows of `profile` in the table at `out` (a CSV `main` wrote), by (dataset, model); none if there is no file."
+    if not out or not Path(out).exists(): return {}
+    old = pd.read_csv(out, keep_default_na=False, dtype=str)
+    old = old[(old.status != "not run") & (old.profile == profile) & old.set_index(["dataset", "model"]).index.isin(list(PROFILES[profile]))]
+    num = lambda v: float(v) if v != "" else math.nan
+    return {(r["dataset"], r["model"]): {k: (num(v) if k in _COLUMNS + ("fit_s", "load_s") else v) for k, v in r.items()}
+            for _, r in old.iterrows()}
+
+def _quality_note(table: pd.DataFrame, profile: str, seed: int, kept: int = 0) -> str:
+    "The report's paragraph: what was trained, how, which rows an earlier run of the command wrote, and which cases are missing."
     done = table[table.status != "not run"]
     missing = [f"{d}/{m}" for d, m in zip(table.dataset, table.model) if (d, m) not in set(zip(done.dataset, done.model))]
     return (f"Test metrics of each seed model trained as the `{profile}` profile of `nbs/81_bench_quality.ipynb` says "
             f"(seed {seed}, device {default_device()}, torch threads {torch.get_num_threads()}); `epochs`: epochs run "
             f"(planned, for a case not run). {len(done)} of {len(table)} cases trained"
+            + (f" ({kept} of them by an earlier run of the command, kept from this file)" if kept else "")
             + (f"; not run in this commit: {', '.join(missing)}." if missing else "."))
 
 # %% ../../nbs/81_bench_quality.ipynb #5619c823
@@ -98,7 +109,8 @@ def main(profile: str = "full",    # full | cpu | smoke
          seed: int = 0,
          progress: bool = False,   # show fit's progress bar
          out: str = "reports/tables/bench_quality.csv",   # CSV of the table, the report beside it (.md); '' for neither
-         dry_run: bool = False):   # train nothing: write the planned cases with status 'not run'
+         dry_run: bool = False,    # train nothing: write the planned cases with status 'not run'
+         fresh: bool = False):     # train every case again instead of keeping the file's trained rows of this profile
     "Train each seed model at default hyperparameters, print its test metrics against the references, write the table and its report."
     command, load = run_command("quality", **locals()), os.getloadavg()[0]   # locals(): so far, just the arguments
     if profile not in PROFILES: raise ValueError(f"--profile must be one of {list(PROFILES)}, got {profile!r}")
@@ -106,19 +118,24 @@ def main(profile: str = "full",    # full | cpu | smoke
     wanted = [s.strip() for s in only.split(",") if s.strip()]
     cases = [k for k in PROFILES[profile] if not wanted or f"{k[0]}/{k[1]}" in wanted]
     if not cases: raise ValueError(f"--only matched no case; choose from {[f'{d}/{m}' for d, m in PROFILES[profile]]}")
-    rows = []
-    for i, (dataset, model_name) in enumerate(cases):
-        if dry_run: rows.append(_planned(dataset, model_name, profile))
-        else:
-            rows.append(run_case(dataset, model_name, profile, seed=seed, progress=progress))
-            r = rows[-1]
-            scores = ", ".join(f"{k}={r[k]:.4f}" for k in _COLUMNS if not math.isnan(r[k]))
-            print(f"{dataset}/{model_name}: {scores} ({r['status']}, {r['epochs']} epochs, {r['fit_s']} s)", flush=True)
-        if out and (not dry_run or i == len(cases) - 1):   # after every trained case: a stopped run keeps what it finished
-            table = pd.DataFrame(rows + [_planned(d, m, profile) for d, m in cases[i + 1:]])
-            write_bench(out, table, f"bench-quality: the seed models at default hyperparameters (`{profile}` profile)", command,
-                        load, notes=[_quality_note(table, profile, seed)])
-    table = pd.DataFrame(rows)
+    # resumed: the file's trained rows of this profile stay, their cases are not trained again (a dry run plans everything)
+    earlier = {} if fresh or dry_run else _earlier_rows(out, profile)
+    todo = [k for k in cases if k not in earlier]
+    done = {}
+    def write():   # every case of the profile in its order: trained now, kept from the file, or planned
+        table = pd.DataFrame([done.get(k) or earlier.get(k) or _planned(*k, profile) for k in PROFILES[profile]])
+        kept = sum(k in earlier and k not in done for k in PROFILES[profile])
+        write_bench(out, table, f"bench-quality: the seed models at default hyperparameters (`{profile}` profile)", command,
+                    load, notes=[_quality_note(table, profile, seed, kept)])
+    if earlier: print(f"resuming {out}: keeping {', '.join(f'{d}/{m}' for d, m in earlier)} (--fresh trains them again)", flush=True)
+    for dataset, model_name in todo:
+        if dry_run: continue
+        r = done[(dataset, model_name)] = run_case(dataset, model_name, profile, seed=seed, progress=progress)
+        scores = ", ".join(f"{k}={r[k]:.4f}" for k in _COLUMNS if not math.isnan(r[k]))
+        print(f"{dataset}/{model_name}: {scores} ({r['status']}, {r['epochs']} epochs, {r['fit_s']} s)", flush=True)
+        if out: write()   # after every trained case: a stopped run keeps what it finished
+    if out and (dry_run or not todo): write()
+    table = pd.DataFrame([done.get(k) or earlier.get(k) or _planned(*k, profile) for k in cases])
     print(f"\nprofile={profile}, seed={seed}, device={default_device()}, torch threads={torch.get_num_threads()}")
     print(table.drop(columns=["profile", "warnings"]).to_string(index=False, na_rep=""))
     for _, r in table[table.warnings != ""].iterrows(): print(f"note ({r.dataset}): {r.warnings}")
