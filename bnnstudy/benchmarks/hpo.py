@@ -690,7 +690,8 @@ def report(curves: pd.DataFrame, extras: pd.DataFrame | None = None, command: st
         if share.shape[1]:
             cells = share.apply(lambda r: " / ".join(f"{v:.2f}" for v in r), axis=1).unstack("method")
             cells = cells.where(ran.T.reindex(index=cells.index, columns=cells.columns, fill_value=False), "-")
-            cells.insert(0, "design", [design_size(p) for p in cells.index])
+            # a problem outside the registry (a caller's own curves) has no known design: "-"
+            cells.insert(0, "design", [design_size(p) if p in SYNTHETIC or p in suite.PROBLEMS else "-" for p in cells.index])
             at = [c.split()[1] for c in share.columns]
             L += [f"## Seeds at the target by {' and '.join(at)} evaluations", "",
                   "Share of each method's seeds whose regret is at or below the target above (random search's median regret "
