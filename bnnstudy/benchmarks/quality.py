@@ -118,8 +118,13 @@ def main(profile: str = "full",    # full | cpu | smoke
     wanted = [s.strip() for s in only.split(",") if s.strip()]
     cases = [k for k in PROFILES[profile] if not wanted or f"{k[0]}/{k[1]}" in wanted]
     if not cases: raise ValueError(f"--only matched no case; choose from {[f'{d}/{m}' for d, m in PROFILES[profile]]}")
-    # resumed: the file's trained rows of this profile stay, their cases are not trained again (a dry run plans everything)
-    earlier = {} if fresh or dry_run else _earlier_rows(out, profile)
+    # resumed: the file's trained rows of this profile stay and their cases are not trained again; a dry run keeps them
+    # too and plans the rest (what a real run would train), so it never writes hours of results over with "not run"
+    earlier = _earlier_rows(out, profile)
+    if dry_run and fresh and earlier:
+        raise ValueError(f"--dry_run with --fresh would replace the {len(earlier)} trained rows of {out} with planned ones; "
+                         "give another --out, or drop --fresh to plan only the cases the file lacks")
+    if fresh: earlier = {}
     todo = [k for k in cases if k not in earlier]
     done = {}
     def write():   # every case of the profile in its order: trained now, kept from the file, or planned
