@@ -45,7 +45,7 @@ def test_build_resumes_from_its_chunks(tmp_path, monkeypatch):
     full = suite.build(p.name, tmp_path/"a", chunk=4, verbose=False)
     # a build stopped after its first chunk: the second run evaluates only the rest
     parts = tmp_path/"b"/".build"/p.name; parts.mkdir(parents=True)
-    X, y = suite.load_xy(p); folds = suite._folds(p, X, y)
+    X, y = suite.load_xy(p); folds = suite.cv_folds(p, X, y)
     cfg = p.configs(); keys = suite.effective(p, cfg); todo = cfg.loc[~keys.duplicated()]
     rows = [suite.evaluate(p, c, X, y, folds) for c in todo.iloc[:4].to_dict("records")]
     pd.DataFrame(rows).assign(key=keys.loc[todo.index[:4]].values).to_parquet(parts/"00000.parquet")

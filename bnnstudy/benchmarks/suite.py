@@ -14,8 +14,8 @@ from fastcore.script import call_parse
 from ..space import SearchSpace, Choice, Ordinal
 
 # %% auto #0
-__all__ = ['SUITE_DIR', 'CV_SEED', 'PROBLEMS', 'Problem', 'load_xy', 'evaluate', 'effective', 'cost', 'build', 'TableFunction',
-           'space_of', 'load', 'main']
+__all__ = ['SUITE_DIR', 'CV_SEED', 'PROBLEMS', 'Problem', 'load_xy', 'cv_folds', 'evaluate', 'effective', 'cost', 'build',
+           'TableFunction', 'space_of', 'load', 'main']
 
 # %% ../../nbs/86_bench_suite.ipynb #bc398957
 SUITE_DIR = Path("reports/tables/suite")
@@ -150,7 +150,8 @@ def load_xy(problem: Problem):
         X, _, y, _ = train_test_split(X, y, train_size=problem.subsample, stratify=y, random_state=CV_SEED)
     return X, y
 
-def _folds(problem: Problem, X, y):
+def cv_folds(problem: Problem, X, y) -> list:
+    "The (train, test) index pairs every configuration of `problem` is scored on: `KFold` for MSE, else `StratifiedKFold`, shuffled with `CV_SEED`."
     from sklearn.model_selection import KFold, StratifiedKFold
     cv = (KFold if problem.metric == "mse" else StratifiedKFold)(problem.folds, shuffle=True, random_state=CV_SEED)
     return list(cv.split(X, y))
@@ -189,7 +190,7 @@ def effective(problem: Problem, configs: pd.DataFrame) -> pd.Series:
 def cost(problem: Problem | str, n: int = 20, seed: int = 0) -> float:
     "Mean seconds of one evaluation over `n` random distinct configurations (to size a problem before building it)."
     problem = PROBLEMS[problem] if isinstance(problem, str) else problem
-    X, y = load_xy(problem); folds = _folds(problem, X, y)
+    X, y = load_xy(problem); folds = cv_folds(problem, X, y)
     c = problem.configs(); keys = effective(problem, c)
     u = c.loc[~keys.duplicated()].sample(min(n, len(c)), random_state=seed)
     t0 = time.perf_counter()
@@ -238,7 +239,7 @@ def build(problem: Problem | str, out: Path | str = SUITE_DIR, chunk: int = 100,
     "Evaluate every configuration of `problem` and write `<out>/<name>.parquet`; resumes from the chunks a stopped build left."
     problem = PROBLEMS[problem] if isinstance(problem, str) else problem
     out = Path(out); parts = out/".build"/problem.name; parts.mkdir(parents=True, exist_ok=True)
-    X, y = load_xy(problem); folds = _folds(problem, X, y)
+    X, y = load_xy(problem); folds = cv_folds(problem, X, y)
     configs = problem.configs(); keys = effective(problem, configs)
     todo = configs.loc[~keys.duplicated()]
     for i in range(0, len(todo), chunk):
